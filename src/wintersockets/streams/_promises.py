@@ -1,0 +1,224 @@
+"""The spec's promise vocabulary over ``asyncio.Future``.
+
+The Streams Standard speaks of promises: "a new promise", "resolve", "reject", "a promise
+resolved with", "upon fulfillment", "mark as handled". Every stream module uses these
+helpers and nothing else, so two guarantees live here and only here:
+
+* a promise is a future created when the operation is called, so the operation's effects
+  happen at call time, as in the spec;
+* a promise the spec marks as handled never produces asyncio's "exception was never
+  retrieved" log.
+
+JavaScript can reject a promise with any value; asyncio can only fail a future with an
+exception. A reason that is not an exception is wrapped in :class:`ReasonError`, which keeps
+the original value as ``.reason``. Streams store and pass on the original reason (to
+``cancel`` and ``abort`` algorithms, for example); only the futures carry the wrapper.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["ReasonError"]
+
+T = TypeVar("T")
+Promise = asyncio.Future
+
+
+class ReasonError(Exception):
+    """A stream was errored, cancelled or aborted with a reason that is not an exception.
+
+    ``reason`` holds the value exactly as it was given (``None`` stands for JavaScript's
+    ``undefined``).
+    """
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"stream errored with reason {self.reason!r}"
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The running loop; streams are usable only inside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "wintersockets streams need a running asyncio event loop: "
+            "create and use them from a coroutine (for example under asyncio.run())"
+        ) from None
+
+
+def as_exception(reason: object) -> BaseException:
+    """The exception a future is rejected with for ``reason``."""
+    if isinstance(reason, BaseException):
+        return reason
+    return ReasonError(reason)
+
+
+def reason_of(exc: BaseException) -> object:
+    """The spec-level reason behind an exception a future was rejected with."""
+    if isinstance(exc, ReasonError):
+        return exc.reason
+    return exc
+
+
+def new_promise() -> asyncio.Future[Any]:
+    """[a new promise]."""
+    return get_loop().create_future()
+
+
+def promise_resolved_with(value: T) -> asyncio.Future[T]:
+    """[a promise resolved with] ``value``."""
+    p: asyncio.Future[T] = get_loop().create_future()
+    p.set_result(value)
+    return p
+
+
+def promise_rejected_with(reason: object) -> asyncio.Future[Any]:
+    """[a promise rejected with] ``reason``."""
+    p: asyncio.Future[Any] = get_loop().create_future()
+    p.set_exception(as_exception(reason))
+    return p
+
+
+def resolve_promise(p: asyncio.Future[T], value: T) -> None:
+    """[Resolve] ``p``; a no-op if it has settled or the caller cancelled it."""
+    if not p.done():
+        p.set_result(value)
+
+
+def reject_promise(p: asyncio.Future[Any], reason: object) -> None:
+    """[Reject] ``p``; a no-op if it has settled or the caller cancelled it."""
+    if not p.done():
+        p.set_exception(as_exception(reason))
+
+
+def _retrieve(p: asyncio.Future[Any]) -> None:
+    if not p.cancelled():
+        p.exception()
+
+
+def mark_as_handled(p: asyncio.Future[Any]) -> None:
+    """Set ``p``.[[PromiseIsHandled]] to true: a rejection is never logged as unretrieved."""
+    if p.done():
+        _retrieve(p)
+    else:
+        p.add_done_callback(_retrieve)
+
+
+def upon_promise(
+    p: asyncio.Future[T],
+    on_fulfilled: Callable[[T], object] | None = None,
+    on_rejected: Callable[[object], object] | None = None,
+) -> None:
+    """[React] to ``p``: call ``on_fulfilled(value)`` or ``on_rejected(reason)`` later.
+
+    Like a promise reaction, the callback runs in a later loop iteration, never
+    synchronously. Reacting counts as handling: a rejection is not logged. A future
+    cancelled by its holder counts as rejected with the ``CancelledError``.
+    """
+
+    def react(f: asyncio.Future[T]) -> None:
+        if f.cancelled():
+            if on_rejected is not None:
+                on_rejected(asyncio.CancelledError())
+            return
+        exc = f.exception()
+        if exc is None:
+            if on_fulfilled is not None:
+                on_fulfilled(f.result())
+        elif on_rejected is not None:
+            on_rejected(reason_of(exc))
+
+    p.add_done_callback(react)
+
+
+def upon_fulfillment(p: asyncio.Future[T], on_fulfilled: Callable[[T], object]) -> None:
+    """[Upon fulfillment] of ``p``, call ``on_fulfilled(value)``; a rejection is handled."""
+    upon_promise(p, on_fulfilled, None)
+
+
+def upon_rejection(p: asyncio.Future[Any], on_rejected: Callable[[object], object]) -> None:
+    """[Upon rejection] of ``p``, call ``on_rejected(reason)``."""
+    upon_promise(p, None, on_rejected)
+
+
+def transform_promise(
+    p: asyncio.Future[Any],
+    on_fulfilled: Callable[[Any], object] | None = None,
+    on_rejected: Callable[[object], object] | None = None,
+) -> asyncio.Future[Any]:
+    """The result of [reacting] to ``p``: a new promise settled by the reaction.
+
+    A handler that returns a future chains to it; one that raises rejects the result.
+    Without a handler, the value or reason passes through.
+    """
+    result: asyncio.Future[Any] = get_loop().create_future()
+
+    def settle_with(value: object) -> None:
+        if isinstance(value, asyncio.Future):
+            upon_promise(
+                value,
+                lambda v: resolve_promise(result, v),
+                lambda r: reject_promise(result, r),
+            )
+        else:
+            resolve_promise(result, value)
+
+    def fulfilled(value: object) -> None:
+        if on_fulfilled is None:
+            resolve_promise(result, value)
+            return
+        try:
+            settle_with(on_fulfilled(value))
+        except Exception as exc:  # a handler that throws rejects the derived promise
+            reject_promise(result, exc)
+
+    def rejected(reason: object) -> None:
+        if on_rejected is None:
+            reject_promise(result, reason)
+            return
+        try:
+            settle_with(on_rejected(reason))
+        except Exception as exc:
+            reject_promise(result, exc)
+
+    upon_promise(p, fulfilled, rejected)
+    return result
+
+
+def set_promise_is_handled_to_true(p: asyncio.Future[Any]) -> None:
+    """Alias of :func:`mark_as_handled` under the spec's longer wording."""
+    mark_as_handled(p)
+
+
+def promise_resolved_with_result(result: object) -> asyncio.Future[Any]:
+    """[A promise resolved with] ``result``, adopting it when it is awaitable.
+
+    A coroutine returned by a user callback runs as a task, as a JavaScript promise adopts
+    a thenable.
+    """
+    if isinstance(result, asyncio.Future):
+        return result
+    if inspect.isawaitable(result):
+        return asyncio.ensure_future(result)
+    return promise_resolved_with(result)
+
+
+def promise_call(fn: Callable[..., object], *args: object) -> asyncio.Future[Any]:
+    """Call a user algorithm and return its outcome as a promise (Web IDL's "invoke").
+
+    A callback that raises gives a rejected promise instead of raising; one that returns an
+    awaitable (a coroutine, say) gives a promise that settles with it.
+    """
+    try:
+        result = fn(*args)
+    except Exception as exc:
+        return promise_rejected_with(exc)
+    return promise_resolved_with_result(result)
