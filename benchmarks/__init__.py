@@ -1,0 +1,1 @@
+"""Benchmarks: wintersockets against raw asyncio and asyncio streams."""

@@ -1,0 +1,1 @@
+"""wintersockets.streams layer."""
