@@ -84,7 +84,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if not inspect.iscoroutinefunction(fn):
         return None
     funcargs = pyfuncitem.funcargs
-    kind = funcargs.get("loop_kind", "asyncio")
+    kind = str(funcargs.get("loop_kind", "asyncio"))
     params = inspect.signature(fn).parameters
     kwargs = {name: funcargs[name] for name in params if name in funcargs}
     run_checked(kind, fn, kwargs)
