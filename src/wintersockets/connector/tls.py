@@ -1,0 +1,470 @@
+"""TLS for client connections: settings, SSL contexts, the name to verify, error messages.
+
+The socket layer needs three things from here, all synchronous and free of I/O:
+
+- :func:`client_context` gives the ``ssl.SSLContext`` for a connection (built once per
+  settings and ALPN list, then cached: building one costs a millisecond, loading the
+  system's CA bundle tens of milliseconds);
+- :func:`tls_server_hostname` gives the ``server_hostname`` to pass to
+  ``loop.start_tls()``: the name the certificate must match and the SNI sent, if any;
+- :func:`tls_error` turns what a handshake raised into a :class:`SocketError` naming the
+  reason (expired, hostname mismatch, untrusted, not TLS, timed out, ...).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import ipaddress
+import os
+import ssl
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import idna
+import truststore
+
+from wintersockets.errors import SocketError
+
+__all__ = [
+    "DEFAULT_MINIMUM_VERSION",
+    "TLSFailure",
+    "TLSSettings",
+    "classify_tls_error",
+    "clear_context_cache",
+    "client_context",
+    "parse_tls_version",
+    "sends_sni",
+    "tls_error",
+    "tls_server_hostname",
+    "validate_alpn",
+]
+
+#: The oldest protocol version offered unless :attr:`TLSSettings.minimum_version` says.
+DEFAULT_MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+
+_StrPath = str | os.PathLike[str]
+
+_VERSION_NAMES = {
+    "1": ssl.TLSVersion.TLSv1,
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+def parse_tls_version(text: str) -> ssl.TLSVersion:
+    """The ``ssl.TLSVersion`` named ``"1.2"``, ``"1.3"``, ``"TLSv1.2"``, ``"tls1_3"``, ...
+
+    For command lines and configuration files; :class:`TLSSettings` takes the enum.
+
+    Raises:
+        SocketError: ``text`` names no TLS version.
+    """
+    key = text.strip().lower().removeprefix("tlsv").removeprefix("tls").replace("_", ".")
+    if key not in _VERSION_NAMES:
+        raise SocketError(f"unknown TLS version {text!r}: use '1.2' or '1.3'")
+    return _VERSION_NAMES[key]
+
+
+@dataclass(frozen=True)
+class TLSSettings:
+    """TLS settings of a :class:`Connector` that ``connect()`` options cannot express.
+
+    Without ``ca_file`` and ``ca_data`` the server is verified against the system's trust
+    store; with either, against those CAs only. The settings are hashable: equal settings
+    share one cached ``ssl.SSLContext`` (files are read when it is first built; after
+    rotating them, call :func:`clear_context_cache`).
+
+    Attributes:
+        ca_file: PEM file of the CAs to trust instead of the system's.
+        ca_data: the CAs to trust as PEM text (``str``) or DER (``bytes``).
+        cert_file: client certificate (PEM, may hold the key and intermediates) for mTLS.
+        key_file: the client certificate's private key, if not in ``cert_file``.
+        key_password: the key's password, if it is encrypted (never shown in ``repr``).
+        minimum_version: oldest protocol to offer (default TLS 1.2).
+        maximum_version: newest protocol to offer (default: the newest supported).
+
+    Raises:
+        SocketError: a setting has the wrong type, ``key_file``/``key_password`` came
+            without ``cert_file``, or ``minimum_version`` is above ``maximum_version``.
+    """
+
+    ca_file: _StrPath | None = None
+    ca_data: str | bytes | None = None
+    cert_file: _StrPath | None = None
+    key_file: _StrPath | None = None
+    key_password: str | bytes | None = field(default=None, repr=False)
+    minimum_version: ssl.TLSVersion | None = None
+    maximum_version: ssl.TLSVersion | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("ca_file", "cert_file", "key_file"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str | os.PathLike):
+                raise SocketError(f"{name} must be a path (str or os.PathLike), got {value!r}")
+        for name in ("ca_data", "key_password"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str | bytes):
+                kind = type(value).__name__
+                raise SocketError(f"{name} must be str or bytes, got a {kind}")
+        if self.cert_file is None and (self.key_file is not None or self.key_password):
+            raise SocketError(
+                "key_file and key_password need cert_file: pass the client certificate too"
+            )
+        for name in ("minimum_version", "maximum_version"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, ssl.TLSVersion):
+                raise SocketError(
+                    f"{name} must be an ssl.TLSVersion (see parse_tls_version()), got {value!r}"
+                )
+        low, high = self.minimum_version, self.maximum_version
+        if low is not None and high is not None and low > high:
+            raise SocketError(f"minimum_version {low.name} is above maximum_version {high.name}")
+
+
+def validate_alpn(alpn: Sequence[str]) -> tuple[str, ...]:
+    """Check an ALPN list as the handshake will need it, and return it as a tuple.
+
+    Raises:
+        SocketError: an entry is not a string of 1 to 255 ASCII characters.
+    """
+    if isinstance(alpn, str | bytes):
+        raise SocketError(f"alpn must be a list of protocol names, got {alpn!r}")
+    for protocol in alpn:
+        if not (isinstance(protocol, str) and protocol.isascii() and 1 <= len(protocol) <= 255):
+            raise SocketError(
+                f"alpn protocol names must be 1 to 255 ASCII characters, got {protocol!r}"
+            )
+    return tuple(alpn)
+
+
+# Contexts
+
+
+def client_context(
+    tls: ssl.SSLContext | TLSSettings | None = None, alpn: Sequence[str] = ()
+) -> ssl.SSLContext:
+    """The client ``ssl.SSLContext`` for a connection, offering the ALPN list ``alpn``.
+
+    ``None`` verifies against the system's trust store; :class:`TLSSettings` as it says;
+    an ``ssl.SSLContext`` is used as it is. Every context built here requires a valid
+    certificate and checks the hostname. Built contexts are cached per settings and ALPN
+    list (a few dozen), so calling this for every connection is cheap.
+
+    Python sets ALPN on the context, not per connection, so a caller's own context is
+    never changed: combine it with ``alpn`` only by setting ALPN on it yourself.
+
+    Raises:
+        SocketError: a file of the settings cannot be read or parsed (the message names
+            it), an ALPN entry is invalid, or ``alpn`` was given with a caller's context.
+    """
+    protocols = validate_alpn(alpn)
+    if isinstance(tls, ssl.SSLContext):
+        if protocols:
+            raise SocketError(
+                "alpn cannot be combined with your own ssl.SSLContext (Python sets ALPN on "
+                "the whole context): call context.set_alpn_protocols(...) on it instead, "
+                f"got alpn={list(protocols)!r}"
+            )
+        return tls
+    if tls is not None and not isinstance(tls, TLSSettings):
+        raise SocketError(f"tls must be an ssl.SSLContext, TLSSettings or None, got {tls!r}")
+    return _cached_context(tls, protocols)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_context(settings: TLSSettings | None, alpn: tuple[str, ...]) -> ssl.SSLContext:
+    return _build_context(settings or TLSSettings(), alpn)
+
+
+def clear_context_cache() -> None:
+    """Forget every cached context, so the next ones re-read their files (and CA store)."""
+    _cached_context.cache_clear()
+
+
+def _build_context(settings: TLSSettings, alpn: tuple[str, ...]) -> ssl.SSLContext:
+    if settings.ca_file is None and settings.ca_data is None:
+        context = _system_trust_context()
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        _load(
+            "the CA file" if settings.ca_data is None else "the CA data",
+            settings.ca_file,
+            lambda: context.load_verify_locations(
+                cafile=settings.ca_file, cadata=settings.ca_data
+            ),
+        )
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    context.minimum_version = settings.minimum_version or DEFAULT_MINIMUM_VERSION
+    if settings.maximum_version is not None:
+        context.maximum_version = settings.maximum_version
+    if settings.cert_file is not None:
+        cert_file = settings.cert_file
+        _load(
+            "the client certificate",
+            cert_file,
+            lambda: context.load_cert_chain(cert_file, settings.key_file, settings.key_password),
+        )
+    if alpn:
+        context.set_alpn_protocols(alpn)
+    return context
+
+
+def _load(what: str, path: _StrPath | None, load: Callable[[], None]) -> None:
+    """Run ``load()``; turn a missing or unparsable file into a :class:`SocketError`."""
+    where = f" {os.fspath(path)!r}" if path is not None else ""
+    try:
+        load()
+    except FileNotFoundError as exc:
+        raise SocketError(f"could not read {what}{where}: no such file") from exc
+    except (ssl.SSLError, OSError, ValueError, TypeError) as exc:
+        raise SocketError(
+            f"could not load {what}{where}: {_ssl_detail(exc)}; "
+            "check that it holds PEM certificates (and the matching key)"
+        ) from exc
+
+
+def _system_trust_context() -> ssl.SSLContext:
+    """A client context that trusts the operating system's certificate store.
+
+    On macOS and Windows this is ``truststore``'s context, which asks the system's own
+    verifier. Elsewhere truststore only points OpenSSL at the system's CA bundle, but does
+    it again on every connection (about 30 ms that block the event loop); loading the
+    bundle once into a plain context gives the same trust for a few microseconds each.
+    """
+    if sys.platform in ("darwin", "win32"):
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile or (paths.capath and _has_hashed_certs(paths.capath)):
+        context.set_default_verify_paths()
+    else:  # OpenSSL's compiled-in paths are empty: look where distributions put bundles
+        for candidate in _CA_BUNDLES:
+            if os.path.isfile(candidate):
+                context.load_verify_locations(cafile=candidate)
+                break
+    return context
+
+
+# Where distributions keep the system CA bundle (the list truststore and certifi-system-
+# store search when OpenSSL's own paths have nothing).
+_CA_BUNDLES = (
+    "/etc/ssl/cert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/pki/tls/cert.pem",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/ca-bundle.pem",
+)
+
+
+def _has_hashed_certs(capath: str) -> bool:
+    try:
+        names = os.listdir(capath)
+    except OSError:
+        return False
+    return any(len(name) == 10 and name[8] == "." and name[9].isdigit() for name in names)
+
+
+# Names
+
+
+def _ip_literal(name: str) -> str | None:
+    """The canonical text of ``name`` if it is an IP literal (brackets, zone allowed)."""
+    text = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    try:
+        # A zone ("fe80::1%eth0") is local to this host; certificates never carry one.
+        return str(ipaddress.ip_address(text.partition("%")[0]))
+    except ValueError:
+        return None
+
+
+def tls_server_hostname(
+    hostname: str, *, sni: str | None = None, expected_server_hostname: str | None = None
+) -> str:
+    """The ``server_hostname`` to pass to ``loop.start_tls()`` (DESIGN decision 8).
+
+    It is the name the certificate must match and, unless it is an IP address, the SNI
+    sent: ``expected_server_hostname`` when given (``start_tls()``), else ``sni`` when
+    given, else the hostname connected to. IP literals come back in canonical form
+    without brackets or zone, so Python's ``ssl`` verifies them as IP addresses and sends
+    no SNI (RFC 6066 forbids IP literals there). A trailing dot is dropped and
+    internationalized names are IDNA-encoded, as certificates spell names.
+
+    Raises:
+        SocketError: the chosen name is empty or not a valid hostname.
+    """
+    for option, value in (("expected_server_hostname", expected_server_hostname), ("sni", sni)):
+        if value is not None and not isinstance(value, str):
+            raise SocketError(f"{option} must be a string, got {value!r}")
+    name = expected_server_hostname or sni or hostname
+    ip = _ip_literal(name)
+    if ip is not None:
+        return ip
+    if name.endswith("."):
+        name = name[:-1]
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise SocketError(f"the TLS server name {name!r} is not a valid hostname") from exc
+    if not name or any(c in name for c in " /@[]%") or not name.isprintable():
+        raise SocketError(f"the TLS server name {name!r} is not a valid hostname")
+    return name
+
+
+def sends_sni(server_hostname: str) -> bool:
+    """Whether a handshake with this ``server_hostname`` sends SNI (not for IP literals)."""
+    return _ip_literal(server_hostname) is None
+
+
+# Errors
+
+
+class TLSFailure(enum.Enum):
+    """Why a TLS connection failed; the value is the phrase :func:`tls_error` uses."""
+
+    EXPIRED = "certificate has expired"
+    NOT_YET_VALID = "certificate is not yet valid"
+    HOSTNAME_MISMATCH = "hostname mismatch"
+    UNTRUSTED = "self-signed / untrusted certificate"
+    VERIFY_FAILED = "certificate verification failed"
+    NOT_TLS = "the peer did not answer with TLS"
+    TIMEOUT = "the TLS handshake timed out"
+    NO_COMMON_VERSION = "no TLS version in common with the server"
+    NO_COMMON_ALPN = "the server accepts none of the offered ALPN protocols"
+    CLIENT_CERTIFICATE = "the server requires a client certificate or rejected ours"
+    HANDSHAKE_REFUSED = "the server refused the handshake"
+    CLOSED = "the peer closed the connection during the TLS handshake"
+    OTHER = "TLS error"
+
+
+# OpenSSL's X509_V_ERR_* codes (x509_vfy.h), as ssl.SSLCertVerificationError.verify_code.
+_EXPIRED_CODES = {10}  # CERT_HAS_EXPIRED
+_NOT_YET_VALID_CODES = {9}  # CERT_NOT_YET_VALID
+_MISMATCH_CODES = {62, 64}  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+# UNABLE_TO_GET_ISSUER_CERT, DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN,
+# UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_UNTRUSTED
+_UNTRUSTED_CODES = {2, 18, 19, 20, 21, 27}
+
+# OpenSSL reason codes of ssl.SSLError, by what they mean for the caller.
+_NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
+                    "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE"}  # fmt: skip
+_VERSION_REASONS = {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL",
+                    "NO_PROTOCOLS_AVAILABLE", "TLSV1_ALERT_INAPPROPRIATE_FALLBACK"}  # fmt: skip
+_CLIENT_CERT_REASONS = {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA",
+                        "SSLV3_ALERT_BAD_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+                        "SSLV3_ALERT_CERTIFICATE_EXPIRED", "SSLV3_ALERT_CERTIFICATE_REVOKED",
+                        "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE", "TLSV1_ALERT_ACCESS_DENIED",
+                        "SSLV3_ALERT_NO_CERTIFICATE"}  # fmt: skip
+
+
+def classify_tls_error(exc: BaseException) -> TLSFailure:
+    """Why the TLS connection failed, from what the handshake (or a later read) raised."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        code = exc.verify_code
+        if code in _EXPIRED_CODES:
+            return TLSFailure.EXPIRED
+        if code in _NOT_YET_VALID_CODES:
+            return TLSFailure.NOT_YET_VALID
+        if code in _MISMATCH_CODES:
+            return TLSFailure.HOSTNAME_MISMATCH
+        if code in _UNTRUSTED_CODES:
+            return TLSFailure.UNTRUSTED
+        return TLSFailure.VERIFY_FAILED
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return TLSFailure.CLOSED
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or ""
+        # Python 3.11 leaves `reason` unset for alerts its error table does not name.
+        text = str(exc).lower()
+        if reason in _NOT_TLS_REASONS:
+            return TLSFailure.NOT_TLS
+        if reason in _VERSION_REASONS:
+            return TLSFailure.NO_COMMON_VERSION
+        if reason == "TLSV1_ALERT_NO_APPLICATION_PROTOCOL" or "no application protocol" in text:
+            return TLSFailure.NO_COMMON_ALPN
+        if reason in _CLIENT_CERT_REASONS:
+            return TLSFailure.CLIENT_CERTIFICATE
+        if reason == "SSLV3_ALERT_HANDSHAKE_FAILURE":
+            return TLSFailure.HANDSHAKE_REFUSED
+        return TLSFailure.OTHER
+    # asyncio and uvloop abort a slow handshake with this ConnectionAbortedError;
+    # TimeoutError comes from a timeout the caller wrapped around the handshake.
+    if isinstance(exc, TimeoutError) or (
+        isinstance(exc, ConnectionAbortedError) and "handshake is taking longer" in str(exc)
+    ):
+        return TLSFailure.TIMEOUT
+    # asyncio reports a peer that closes mid-handshake as ConnectionResetError.
+    if isinstance(exc, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+        return TLSFailure.CLOSED
+    return TLSFailure.OTHER
+
+
+def _ssl_detail(exc: BaseException) -> str:
+    """OpenSSL's words without the ``[SSL: X]`` tag or the ``(_ssl.c:123)`` location."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return str(exc.verify_message).rstrip(".")
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    if text.startswith("["):
+        text = text.partition("] ")[2] or text
+    head, sep, tail = text.rpartition(" (_ssl.c:")
+    return (head if sep and tail.endswith(")") else text).rstrip(".")
+
+
+def tls_error(
+    exc: BaseException,
+    *,
+    server_hostname: str | None,
+    timeout: float | None = None,
+    alpn: Sequence[str] = (),
+) -> SocketError:
+    """A :class:`SocketError` that says why TLS with ``server_hostname`` failed.
+
+    Pass what the handshake (or the first read after it: TLS 1.3 servers reject a client
+    certificate only then) raised; ``timeout`` is the handshake timeout in seconds and
+    ``alpn`` the protocols offered, both only for the message. The error's ``__cause__``
+    is ``exc``; raise it with ``raise tls_error(...) from exc``.
+    """
+    failure = classify_tls_error(exc)
+    detail = _ssl_detail(exc)
+    match failure:
+        case TLSFailure.EXPIRED:
+            hint = "the server must renew its certificate (or this machine's clock is wrong)"
+        case TLSFailure.NOT_YET_VALID:
+            hint = "check the clocks of this machine and of the server"
+        case TLSFailure.HOSTNAME_MISMATCH:
+            hint = (
+                f"the certificate is not valid for {server_hostname!r}: connect with a name "
+                "it lists, or pass sni= / expected_server_hostname= with one"
+            )
+        case TLSFailure.UNTRUSTED:
+            hint = f"{detail}: trust its CA with TLSSettings(ca_file=...) or ca_data=..."
+        case TLSFailure.NOT_TLS:
+            hint = (
+                f"{detail}: is it a plain-text port? use secure_transport='off', or "
+                "'starttls' if the protocol upgrades in-band"
+            )
+        case TLSFailure.TIMEOUT:
+            after = f" after {timeout:g} s" if timeout is not None else ""
+            hint = f"no answer{after}: the peer accepted the connection but never finished it"
+        case TLSFailure.NO_COMMON_VERSION:
+            hint = f"{detail}: the server may be too old, see TLSSettings(minimum_version=...)"
+        case TLSFailure.NO_COMMON_ALPN:
+            hint = f"offered {list(alpn)!r}" if alpn else detail
+        case TLSFailure.CLIENT_CERTIFICATE:
+            hint = f"{detail}: give one it trusts with TLSSettings(cert_file=..., key_file=...)"
+        case TLSFailure.HANDSHAKE_REFUSED:
+            hint = f"{detail}: no cipher in common, or it requires a client certificate"
+        case _:
+            hint = detail
+    name = repr(server_hostname) if server_hostname else "the server"
+    error = SocketError(f"could not establish TLS with {name}: {failure.value} ({hint})")
+    error.__cause__ = exc
+    return error
