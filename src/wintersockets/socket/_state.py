@@ -1,0 +1,234 @@
+"""Everything that changes a socket's state lives here: the lifecycle as transition tables.
+
+A socket is three small machines, as h11 couples a client and a server:
+
+* the **socket** itself: ``connecting → open → closing → closed``, with ``errored`` for
+  failures, and ``upgrading → upgraded`` for ``start_tls()``;
+* the **read** direction: ``open``, then ``eof`` once the peer's FIN arrives, or
+  ``cancelled`` once the application cancels the readable;
+* the **write** direction: ``open``, ``flushing`` while queued writes drain before an
+  automatic FIN, then ``shut`` once our FIN is sent (or the writable is dead).
+
+Each machine is a table ``(state, event) -> new state``. A pair missing from its table is a
+bug in the caller, and :class:`InvalidTransition` names both. Two rules couple the machines
+(DESIGN.md decision 3), and :class:`SocketMachine` answers them as properties:
+
+* :attr:`SocketMachine.fin_due`: the peer sent FIN, ``allow_half_open`` is false and the
+  write direction is open, so flush queued writes and send our FIN;
+* :attr:`SocketMachine.finish_due`: both directions are done while the socket is open, so
+  close the connection; ``closed`` resolves when the transport reports it gone.
+
+Nothing here does I/O or needs an event loop; the socket calls :meth:`SocketMachine.handle`
+and then acts on the new state.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Final, TypeAlias
+
+__all__: list[str] = []
+
+logger = logging.getLogger("wintersockets.socket")
+
+
+class SocketState(Enum):
+    """The lifecycle of one ``Socket`` object."""
+
+    CONNECTING = "connecting"  # connect() returned; the connection is being made
+    OPEN = "open"  # opened resolved
+    UPGRADING = "upgrading"  # start_tls() called: flushing, then handing the connection over
+    CLOSING = "closing"  # close() called, or both directions done: waiting for the transport
+    CLOSED = "closed"  # closed resolved
+    UPGRADED = "upgraded"  # the TLS socket owns the connection; closed resolved
+    ERRORED = "errored"  # closed rejected with a SocketError
+
+
+class SocketEvent(Enum):
+    """What happens to a socket as a whole."""
+
+    CONNECTED = "connected"  # the opener produced a connected transport
+    CONNECT_FAILED = "connect failed"  # the opener failed
+    CLOSE = "close"  # the application called close()
+    START_TLS = "start_tls"  # the application called start_tls()
+    FINISH = "finish"  # both directions are done: close the transport
+    HANDED_OVER = "handed over"  # start_tls(): the connection now belongs to the TLS socket
+    CONNECTION_LOST = "connection lost"  # the transport is gone, cleanly
+    CONNECTION_BROKEN = "connection broken"  # the transport is gone with an error (RST, ...)
+
+
+class ReadState(Enum):
+    """The receiving direction."""
+
+    OPEN = "open"
+    EOF = "eof"  # the peer sent FIN; the readable closes after the data already received
+    CANCELLED = "cancelled"  # the application cancelled the readable; data is discarded
+
+
+class ReadEvent(Enum):
+    """What happens to the receiving direction."""
+
+    PEER_FIN = "peer FIN"
+    CANCEL = "cancel"
+
+
+class WriteState(Enum):
+    """The sending direction."""
+
+    OPEN = "open"
+    FLUSHING = "flushing"  # an automatic close waits for queued writes, then sends FIN
+    SHUT = "shut"  # our FIN is sent, or the writable died: nothing more will be sent
+
+
+class WriteEvent(Enum):
+    """What happens to the sending direction."""
+
+    FLUSH = "flush"  # peer FIN without allow_half_open: close the writable after its queue
+    SHUTDOWN = "shutdown"  # the writable closed, aborted or failed: FIN sent
+
+
+State: TypeAlias = SocketState | ReadState | WriteState
+Event: TypeAlias = SocketEvent | ReadEvent | WriteEvent
+
+_S, _E = SocketState, SocketEvent
+
+SOCKET_TRANSITIONS: Final[dict[tuple[SocketState, SocketEvent], SocketState]] = {
+    (_S.CONNECTING, _E.CONNECTED): _S.OPEN,
+    (_S.CONNECTING, _E.CONNECT_FAILED): _S.ERRORED,
+    # Decision 4: close() before the connection is open aborts the attempt at once.
+    (_S.CONNECTING, _E.CLOSE): _S.CLOSED,
+    # start_tls() before open: the upgrade waits for the connection.
+    (_S.CONNECTING, _E.START_TLS): _S.UPGRADING,
+    (_S.OPEN, _E.CLOSE): _S.CLOSING,
+    (_S.OPEN, _E.START_TLS): _S.UPGRADING,
+    (_S.OPEN, _E.FINISH): _S.CLOSING,
+    # The transport ended cleanly without being asked (no FIN seen first): nothing failed.
+    (_S.OPEN, _E.CONNECTION_LOST): _S.CLOSED,
+    (_S.OPEN, _E.CONNECTION_BROKEN): _S.ERRORED,
+    (_S.UPGRADING, _E.CONNECTED): _S.UPGRADING,
+    (_S.UPGRADING, _E.CONNECT_FAILED): _S.ERRORED,
+    # The connection is promised to the TLS socket; closing the old one does not touch it.
+    (_S.UPGRADING, _E.CLOSE): _S.UPGRADING,
+    (_S.UPGRADING, _E.HANDED_OVER): _S.UPGRADED,
+    # The peer hung up before the upgrade could happen: the upgrade failed.
+    (_S.UPGRADING, _E.CONNECTION_LOST): _S.ERRORED,
+    (_S.UPGRADING, _E.CONNECTION_BROKEN): _S.ERRORED,
+    (_S.CLOSING, _E.CLOSE): _S.CLOSING,
+    (_S.CLOSING, _E.CONNECTION_LOST): _S.CLOSED,
+    (_S.CLOSING, _E.CONNECTION_BROKEN): _S.ERRORED,
+    (_S.CLOSED, _E.CLOSE): _S.CLOSED,
+    # The attempt finished just as close() cancelled it: the connection is dropped.
+    (_S.CLOSED, _E.CONNECTED): _S.CLOSED,
+    (_S.CLOSED, _E.CONNECT_FAILED): _S.CLOSED,
+    (_S.CLOSED, _E.CONNECTION_LOST): _S.CLOSED,
+    (_S.CLOSED, _E.CONNECTION_BROKEN): _S.CLOSED,
+    (_S.ERRORED, _E.CLOSE): _S.ERRORED,
+    (_S.ERRORED, _E.CONNECTION_LOST): _S.ERRORED,
+    (_S.ERRORED, _E.CONNECTION_BROKEN): _S.ERRORED,
+    (_S.UPGRADED, _E.CLOSE): _S.UPGRADED,
+}
+
+READ_TRANSITIONS: Final[dict[tuple[ReadState, ReadEvent], ReadState]] = {
+    (ReadState.OPEN, ReadEvent.PEER_FIN): ReadState.EOF,
+    (ReadState.OPEN, ReadEvent.CANCEL): ReadState.CANCELLED,
+    # After a cancel the socket keeps reading (and discarding) so it sees FIN and RST.
+    (ReadState.CANCELLED, ReadEvent.PEER_FIN): ReadState.EOF,
+    # A closed readable with data still queued can be cancelled.
+    (ReadState.EOF, ReadEvent.CANCEL): ReadState.EOF,
+}
+
+WRITE_TRANSITIONS: Final[dict[tuple[WriteState, WriteEvent], WriteState]] = {
+    (WriteState.OPEN, WriteEvent.FLUSH): WriteState.FLUSHING,
+    (WriteState.OPEN, WriteEvent.SHUTDOWN): WriteState.SHUT,
+    (WriteState.FLUSHING, WriteEvent.SHUTDOWN): WriteState.SHUT,
+}
+
+# States in which close() has nothing left to do but return ``closed``.
+FINAL_STATES: Final = frozenset({_S.CLOSED, _S.UPGRADED, _S.ERRORED})
+
+
+class InvalidTransition(RuntimeError):
+    """A socket received an event its current state has no transition for (a bug)."""
+
+    def __init__(self, state: State, event: Event) -> None:
+        super().__init__(
+            f"no transition from {type(state).__name__}.{state.name} on "
+            f"{type(event).__name__}.{event.name}: this is a bug in wintersockets"
+        )
+        self.state = state
+        self.event = event
+
+
+class SocketMachine:
+    """The state of one socket: the socket, read and write machines and their coupling."""
+
+    __slots__ = ("allow_half_open", "name", "read", "state", "write")
+
+    def __init__(self, *, allow_half_open: bool, name: str = "socket") -> None:
+        self.state = SocketState.CONNECTING
+        self.read = ReadState.OPEN
+        self.write = WriteState.OPEN
+        self.allow_half_open = allow_half_open
+        self.name = name
+
+    def handle(self, event: Event) -> None:
+        """Apply ``event`` to the machine it belongs to.
+
+        Raises:
+            InvalidTransition: the current state has no transition for ``event``.
+        """
+        old: State
+        if isinstance(event, SocketEvent):
+            old = self.state
+            new_state = SOCKET_TRANSITIONS.get((self.state, event))
+            if new_state is None:
+                raise InvalidTransition(self.state, event)
+            self.state = new_state
+            new: State = new_state
+        elif isinstance(event, ReadEvent):
+            old = self.read
+            new_read = READ_TRANSITIONS.get((self.read, event))
+            if new_read is None:
+                raise InvalidTransition(self.read, event)
+            self.read = new = new_read
+        else:
+            old = self.write
+            new_write = WRITE_TRANSITIONS.get((self.write, event))
+            if new_write is None:
+                raise InvalidTransition(self.write, event)
+            self.write = new = new_write
+        logger.debug("%s: %s --%s--> %s", self.name, old.value, event.value, new.value)
+
+    @property
+    def fin_due(self) -> bool:
+        """The peer's FIN must be answered with ours: flush queued writes, then send FIN."""
+        return (
+            self.state is SocketState.OPEN
+            and self.read is ReadState.EOF
+            and self.write is WriteState.OPEN
+            and not self.allow_half_open
+        )
+
+    @property
+    def finish_due(self) -> bool:
+        """Both directions are done while open: the connection should be closed."""
+        return (
+            self.state is SocketState.OPEN
+            and self.read is not ReadState.OPEN
+            and self.write is WriteState.SHUT
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<SocketMachine {self.name} {self.state.value} read={self.read.value} "
+            f"write={self.write.value}>"
+        )
+
+
+def transition_table() -> list[tuple[str, str, str, str]]:
+    """Every transition as ``(machine, state, event, new state)``, for docs and diagrams."""
+    rows = [("socket", s.value, e.value, n.value) for (s, e), n in SOCKET_TRANSITIONS.items()]
+    rows += [("read", s.value, e.value, n.value) for (s, e), n in READ_TRANSITIONS.items()]
+    rows += [("write", s.value, e.value, n.value) for (s, e), n in WRITE_TRANSITIONS.items()]
+    return rows
