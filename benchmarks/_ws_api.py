@@ -109,15 +109,22 @@ def writer_of(sock: SocketLike) -> WriterLike:
 
 def _find(name: str, modules: Iterable[str]) -> Any:
     """The first ``module.name`` that exists among ``modules``."""
+    broken: list[str] = []
     for module_name in modules:
         try:
             module = importlib.import_module(module_name)
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:  # the module exists; something it imports does not
+                broken.append(f"{module_name}: {exc}")
+            continue
+        except ImportError as exc:
+            broken.append(f"{module_name}: {exc}")
             continue
         value = getattr(module, name, None)
         if value is not None:
             return value
-    raise NotAvailable(f"wintersockets has no {name} yet")
+    why = f" ({'; '.join(broken)})" if broken else ""
+    raise NotAvailable(f"wintersockets has no {name} yet{why}")
 
 
 _SOCKET_MODULES = (
