@@ -32,7 +32,7 @@ import contextlib
 import socket
 import ssl as ssl_module
 import struct
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Self, cast
 
@@ -46,6 +46,8 @@ __all__ = [
     "delay",
     "echo",
     "fin",
+    "hanging_address",
+    "refusing_address",
     "rst",
     "script",
     "send",
@@ -478,3 +480,37 @@ def stop_reading() -> Step:
         conn.stop_reading()
 
     return step
+
+
+# -- addresses that misbehave at connect time ------------------------------------------------
+
+
+@contextlib.contextmanager
+def refusing_address(host: str = "127.0.0.1") -> Iterator[str]:
+    """An address where a connect is refused at once (RST): a bound port, not listening.
+
+    The port stays bound while the context is open, so no other process can take it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as bound:
+        bound.bind((host, 0))
+        port = bound.getsockname()[1]
+        yield f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@contextlib.contextmanager
+def hanging_address(host: str = "127.0.0.1") -> Iterator[str]:
+    """An address where a connect hangs: the listener's accept queue is full.
+
+    It listens with a backlog of 0 and one connection nobody accepts fills the queue;
+    Linux then drops new SYNs, so the client keeps retransmitting and stays connecting
+    (for minutes) until it gives up or is closed.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as listener:
+        listener.bind((host, 0))
+        listener.listen(0)
+        address = listener.getsockname()[:2]
+        with socket.create_connection(address, timeout=WAIT_TIMEOUT):
+            host_text = f"[{host}]" if ":" in host else host
+            yield f"{host_text}:{address[1]}"

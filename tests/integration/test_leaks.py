@@ -1,0 +1,80 @@
+"""No leaks over many connections: file descriptors and tasks do not grow.
+
+A thousand connect/close cycles against a loopback peer that closes its side on FIN.
+The peer runs in this process, so its descriptors count too: the test waits until it
+released every connection before comparing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+
+from tests.integration.assertions import WITHIN, assert_bytes_received, settled_exception
+from tests.peers.scripted import PeerConnection, ScriptedPeer
+from wintersockets import connect
+
+CYCLES = 1000
+WARM_UP = 20
+
+
+def open_fds() -> int:
+    """How many file descriptors this process has open."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def close_on_fin(conn: PeerConnection) -> None:
+    """Answer the client's FIN by closing (unlike the default peer, which half-closes)."""
+    await conn.wait_eof()
+    conn.close()
+
+
+async def cycle(peer: ScriptedPeer) -> None:
+    sock = connect(peer.address)
+    async with asyncio.timeout(WITHIN):
+        await sock.opened
+        await sock.close()
+    assert settled_exception(sock.closed) is None
+
+
+async def wait_until_peer_released(peer: ScriptedPeer) -> None:
+    async with asyncio.timeout(WITHIN):
+        while not all(c.lost for c in peer.connections):
+            await asyncio.sleep(0.01)
+        gc.collect()
+        await asyncio.sleep(0)
+
+
+async def test_a_thousand_connect_close_cycles_leak_no_fd_and_no_task() -> None:
+    async with ScriptedPeer(close_on_fin) as peer:
+        for _ in range(WARM_UP):  # lazily created resources (resolver threads...) first
+            await cycle(peer)
+        await wait_until_peer_released(peer)
+        fds_before = open_fds()
+        tasks_before = len(asyncio.all_tasks())
+
+        for _ in range(CYCLES):
+            await cycle(peer)
+
+        await wait_until_peer_released(peer)
+        assert peer.accepted == WARM_UP + CYCLES
+        assert open_fds() <= fds_before, f"{open_fds() - fds_before} file descriptor(s) leaked"
+        assert len(asyncio.all_tasks()) <= tasks_before
+
+
+async def test_a_hundred_sockets_open_at_once_all_close_cleanly() -> None:
+    async with ScriptedPeer(close_on_fin) as peer:
+        fds_before = open_fds()
+        socks = [connect(peer.address) for _ in range(100)]
+        async with asyncio.timeout(WITHIN):
+            await asyncio.gather(*(s.opened for s in socks))
+            for i, sock in enumerate(socks):
+                await sock.writable.get_writer().write(b"%03d" % i)
+            await asyncio.gather(*(s.close() for s in socks))
+        await wait_until_peer_released(peer)
+        assert open_fds() <= fds_before
+        assert_bytes_received(
+            b"".join(sorted(c.received for c in peer.connections)),
+            b"".join(b"%03d" % i for i in range(100)),
+        )
