@@ -1,0 +1,303 @@
+"""Dial: from a host name and port to a connected socket, under policy and timeout.
+
+:func:`dial` runs the connection-establishment pipeline below the ``Socket``::
+
+    egress policy → resolve (once) → egress policy on every address → Happy Eyeballs
+    → (proxy handshake) → connected non-blocking socket.socket
+
+and :func:`check_literal_destination` is its synchronous first step, so that ``connect()``
+can refuse a blocked IP literal before it returns.
+
+What the egress policy guarantees, without a proxy:
+
+- A connection only ever goes to an address the policy allowed: the name is resolved
+  once, each resolved address is checked, and the sockets connect to exactly those
+  checked addresses. There is no second lookup for DNS rebinding to slip through, and
+  an IP literal is decided on its parsed value, so ``"127.1"``, ``"0x7f000001"`` or
+  ``"::ffff:127.0.0.1"`` are all ``127.0.0.1`` (see ``egress.py`` for every spelling).
+- Blocked addresses among a name's addresses are skipped; the connection goes to the
+  allowed ones. If none is allowed, the dial fails with a "blocked" ``SocketError``
+  listing each address and the rule that refused it.
+- ``"localhost"`` and names under ``.localhost`` are refused up front when loopback is
+  blocked (RFC 6761 §6.3 reserves them for loopback), as are IP literals.
+
+With a proxy, the proxy makes the connection, so less can be guaranteed:
+
+- Literal destinations and ``localhost`` names are checked here, and blocked ports are
+  refused, before anything is sent. The proxy is sent the checked address in canonical
+  form, never the original spelling, so the proxy cannot read it differently.
+- Names are resolved by the proxy (SOCKS5 remote DNS, HTTP CONNECT): what they resolve
+  to cannot be checked here. Resolving locally first would check a lookup the proxy
+  never uses. A deployment that needs the policy for proxied names must enforce it in
+  the proxy (or not configure one).
+- The policy does not apply to the proxy's own address: the proxy URL is the operator's
+  configuration, not the caller's input, and proxies commonly run on loopback or a
+  private network.
+
+The timeout covers the whole dial: resolution, every attempt, and the proxy handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import socket
+
+from wintersockets.connector.egress import (
+    EgressPolicy,
+    IPAddress,
+    blocked_message,
+    format_address,
+    lenient_ipv4,
+    parse_ip_literal,
+)
+from wintersockets.connector.happy_eyeballs import (
+    DEFAULT_DELAY,
+    AddrInfo,
+    describe_os_error,
+    format_sockaddr,
+    interleave_addrinfos,
+    race_connections,
+    sockaddr_ip,
+)
+from wintersockets.connector.proxy import ProxySettings, parse_proxy_url, proxy_handshake
+from wintersockets.errors import SocketError
+
+__all__ = ["check_literal_destination", "dial"]
+
+_LOOPBACKS = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
+
+
+async def dial(
+    hostname: str,
+    port: int,
+    *,
+    policy: EgressPolicy | None = None,
+    proxy: ProxySettings | str | None = None,
+    happy_eyeballs_delay: float = DEFAULT_DELAY,
+    # The Connector's setting, applied with asyncio.timeout inside; callers need not wrap.
+    timeout: float | None = None,  # noqa: ASYNC109
+) -> socket.socket:
+    """Open a TCP connection to ``hostname:port`` and return the connected socket.
+
+    Args:
+        hostname: A DNS name (ASCII, IDNA-encoded) or an IP literal in any spelling a
+            resolver accepts; IPv6 with or without brackets.
+        port: The TCP port, 1 to 65535.
+        policy: The egress policy to enforce, or ``None`` for none.
+        proxy: Connect through this proxy (settings or a URL such as
+            ``"socks5://user:pass@127.0.0.1:1080"``), or directly if ``None``.
+        happy_eyeballs_delay: Seconds between connection attempts (RFC 8305).
+        timeout: Seconds the whole dial may take, or ``None`` for no limit.
+
+    Returns:
+        A connected, non-blocking ``socket.socket``; the caller owns it.
+
+    Raises:
+        SocketError: The destination is blocked, the name does not resolve, every
+            attempt failed, the proxy refused, or the dial timed out. The cause is chained.
+
+    Warning:
+        Cancelling the dial closes every socket it opened before ``CancelledError``
+        propagates.
+    """
+    _check_number("happy_eyeballs_delay", happy_eyeballs_delay, allow_zero=True)
+    if timeout is not None:
+        _check_number("timeout", timeout, allow_zero=False)
+    settings = parse_proxy_url(proxy) if isinstance(proxy, str) else proxy
+    check_literal_destination(hostname, port, policy)
+    literal = parse_ip_literal(hostname)
+    description = format_address(literal, port) if literal else f"{hostname!r} port {port}"
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            if settings is None:
+                return await _connect_direct(
+                    hostname, port, policy, happy_eyeballs_delay, description
+                )
+            return await _connect_through_proxy(
+                hostname, port, settings, happy_eyeballs_delay, description
+            )
+    except TimeoutError as exc:
+        if not deadline.expired():
+            raise
+        through = f" through {settings.description}" if settings else ""
+        raise SocketError(
+            f"connection to {description}{through} timed out after {timeout:g} seconds;"
+            " check that the host is reachable, or allow a longer connect timeout"
+        ) from exc
+
+
+def check_literal_destination(hostname: str, port: int, policy: EgressPolicy | None) -> None:
+    """Refuse, synchronously, a destination the policy blocks without any lookup.
+
+    Checks the port, IP literals in every spelling, and ``localhost`` names. Names that
+    need resolving pass here and are checked by :func:`dial` on every resolved address.
+
+    Raises:
+        SocketError: The destination is blocked; the message says by which rule.
+    """
+    if policy is None:
+        return
+    reason = policy.check_port(port)
+    if reason is not None:
+        raise SocketError(blocked_message(f"{hostname!r} port {port}", reason))
+    literal = parse_ip_literal(hostname)
+    lenient = lenient_ipv4(hostname)
+    for address in (literal, lenient):
+        if address is None:
+            continue
+        reason = policy.check(address, port)
+        if reason is not None:
+            raise SocketError(blocked_message(_shown(hostname, address, port), reason))
+    name = hostname.lower().rstrip(".")
+    if literal is None and (name == "localhost" or name.endswith(".localhost")):
+        for address in _LOOPBACKS:
+            reason = policy.check(address, port)
+            if reason is not None:
+                raise SocketError(
+                    blocked_message(
+                        f"{hostname!r} port {port}",
+                        f"{hostname!r} always means loopback (RFC 6761), and {reason}",
+                    )
+                )
+
+
+async def _connect_direct(
+    hostname: str,
+    port: int,
+    policy: EgressPolicy | None,
+    delay: float,
+    description: str,
+) -> socket.socket:
+    infos = await _resolve(hostname, port)
+    if policy is not None:
+        infos = _allowed(infos, hostname, port, policy)
+    sock = await race_connections(
+        interleave_addrinfos(infos), delay=delay, description=description
+    )
+    if policy is not None:
+        # Defense in depth: the peer is one of the checked addresses by construction.
+        peer = sockaddr_ip(sock.getpeername())
+        reason = policy.check(peer, port)
+        if reason is not None:
+            sock.close()
+            raise SocketError(blocked_message(format_address(peer, port), reason))
+    return sock
+
+
+async def _connect_through_proxy(
+    hostname: str,
+    port: int,
+    proxy: ProxySettings,
+    delay: float,
+    description: str,
+) -> socket.socket:
+    # Not the policy: the proxy's address is trusted configuration (module docstring).
+    try:
+        sock = await _connect_direct(proxy.host, proxy.port, None, delay, proxy.description)
+    except SocketError as exc:
+        raise SocketError(
+            f"could not connect to {description}: cannot reach the proxy: {exc.message}"
+        ) from exc.__cause__
+    try:
+        literal = parse_ip_literal(hostname)
+        if literal is not None:
+            # The checked address, never the spelling: the proxy must not reread it.
+            bare = literal if literal.version == 4 else ipaddress.IPv6Address(int(literal))
+            target = str(bare)
+        else:
+            target = hostname
+        await proxy_handshake(sock, proxy, target, port)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _resolve(hostname: str, port: int) -> list[AddrInfo]:
+    literal = parse_ip_literal(hostname)
+    if literal is not None:
+        return [_literal_addrinfo(hostname, literal, port)]
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(
+            hostname, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except (OSError, UnicodeError) as exc:
+        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+        raise SocketError(
+            f"could not resolve {hostname!r}: {reason}; check the host name"
+        ) from exc
+    usable = [info for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
+    if not usable:
+        raise SocketError(f"could not resolve {hostname!r}: no IPv4 or IPv6 address")
+    return usable  # type: ignore[return-value]  # typeshed's sockaddr union is wider
+
+
+def _allowed(
+    infos: list[AddrInfo], hostname: str, port: int, policy: EgressPolicy
+) -> list[AddrInfo]:
+    allowed: list[AddrInfo] = []
+    refused: list[str] = []
+    for info in infos:
+        reason = policy.check(sockaddr_ip(info[4]), port)
+        if reason is None:
+            allowed.append(info)
+        else:
+            refused.append(f"{format_sockaddr(info[4])}: {reason}")
+    if allowed:
+        return allowed
+    if len(refused) == 1:
+        address, _, reason = refused[0].partition(": ")
+        raise SocketError(blocked_message(f"{hostname!r} port {port} ({address})", reason))
+    raise SocketError(
+        blocked_message(
+            f"{hostname!r} port {port}",
+            f"all {len(refused)} addresses are refused: " + "; ".join(refused),
+        )
+    )
+
+
+def _literal_addrinfo(hostname: str, address: IPAddress, port: int) -> AddrInfo:
+    if isinstance(address, ipaddress.IPv4Address):
+        return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (str(address), port))
+    scope_index = 0
+    if address.scope_id:
+        scope = address.scope_id
+        try:
+            scope_index = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+        except OSError as exc:
+            raise SocketError(
+                f"unknown network interface {scope!r} in {hostname!r};"
+                " use the name or index of an interface of this host"
+            ) from exc
+    bare = str(ipaddress.IPv6Address(int(address)))
+    return (
+        socket.AF_INET6,
+        socket.SOCK_STREAM,
+        socket.IPPROTO_TCP,
+        "",
+        (bare, port, 0, scope_index),
+    )
+
+
+def _shown(hostname: str, address: IPAddress, port: int) -> str:
+    """The destination as a message shows it: the spelling too when it is unusual."""
+    shown = format_address(address, port)
+    if hostname.strip("[]") == str(address):
+        return shown
+    return f"{hostname!r} port {port} ({shown})"
+
+
+def _check_number(name: str, value: object, *, allow_zero: bool) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        bound = "zero or more" if allow_zero else "more than zero"
+        raise SocketError(f"{name} must be a finite number of seconds, {bound}, got {value!r}")
