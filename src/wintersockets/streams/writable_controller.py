@@ -1,0 +1,404 @@
+"""The writable stream default controller [ws-default-controller-class] and its operations.
+
+https://streams.spec.whatwg.org/#ws-default-controller-class
+
+The operations follow the spec's "Default controllers" section, in its order.
+
+Fast path: a write algorithm that returns ``None`` (or any value that is not awaitable)
+stands for "a promise resolved with undefined". Instead of creating that promise and
+reacting to it, ``process_write`` schedules the fulfillment steps with ``call_soon``, which
+is exactly when the reaction would have run; a write algorithm that raises schedules the
+rejection steps the same way. A synchronous sink thus costs one future per write: the one
+``writer.write()`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import TYPE_CHECKING, Any, Final, final
+
+from ._promises import (
+    get_loop,
+    promise_call,
+    promise_resolved_with,
+    promise_resolved_with_result,
+    reason_of,
+    upon_promise,
+)
+from ._queue_with_sizes import dequeue_value, enqueue_value_with_size, reset_queue
+from .abort_signal import AbortController, AbortSignal
+
+if TYPE_CHECKING:
+    from collections import deque
+    from collections.abc import Callable
+
+    from ._underlying_sink import UnderlyingSinkRecord
+    from .queuing_strategy import SizeAlgorithm
+
+__all__ = ["WritableStreamDefaultController"]
+
+# [close sentinel]: enqueued in lieu of a chunk to signal that the stream is closed.
+CLOSE_SENTINEL: Final = object()
+
+
+@final
+class WritableStreamDefaultController:
+    """Lets a sink error its stream and learn of an abort [WritableStreamDefaultController].
+
+    https://streams.spec.whatwg.org/#ws-default-controller-class
+
+    The stream creates it and passes it to the sink's ``start`` and ``write``; it cannot be
+    constructed directly.
+    """
+
+    __slots__ = (
+        "_abort_algorithm",
+        "_abort_controller",
+        "_close_algorithm",
+        "_loop",
+        "_queue",
+        "_queue_total_size",
+        "_started",
+        "_strategy_hwm",
+        "_strategy_size_algorithm",
+        "_stream",
+        "_write_algorithm",
+    )
+
+    _abort_algorithm: Callable[[object], object] | None
+    _abort_controller: AbortController
+    _close_algorithm: Callable[[], object] | None
+    _loop: asyncio.AbstractEventLoop
+    _queue: deque[tuple[Any, float]]
+    _queue_total_size: float
+    _started: bool
+    _strategy_hwm: float
+    _strategy_size_algorithm: SizeAlgorithm | None
+    _stream: WritableStream
+    _write_algorithm: Callable[[Any], object] | None
+
+    def __init__(self) -> None:
+        raise TypeError(
+            "WritableStreamDefaultController cannot be constructed: "
+            "a WritableStream creates one and passes it to its underlying sink"
+        )
+
+    @property
+    def signal(self) -> AbortSignal:
+        """Aborted when the stream is aborted, to stop a pending write or close [signal]."""
+        return self._abort_controller.signal
+
+    def error(self, e: object = None) -> None:
+        """Error the stream with ``e``, unless it is no longer writable [error()]."""
+        if self._stream._state != WRITABLE:
+            return
+        writable_stream_default_controller_error(self, e)
+
+    def _abort_steps(self, reason: object) -> asyncio.Future[None]:
+        """[[AbortSteps]] https://streams.spec.whatwg.org/#ws-default-controller-private-abort"""
+        algorithm = self._abort_algorithm
+        result = (
+            promise_resolved_with(None) if algorithm is None else promise_call(algorithm, reason)
+        )
+        writable_stream_default_controller_clear_algorithms(self)
+        return result
+
+    def _error_steps(self) -> None:
+        """[[ErrorSteps]] https://streams.spec.whatwg.org/#ws-default-controller-private-error"""
+        reset_queue(self)
+
+    def _sink_write_settled(self, promise: asyncio.Future[Any]) -> None:
+        # The reaction to an asynchronous sinkWritePromise (ProcessWrite, steps 4-5).
+        if promise.cancelled():
+            _process_write_rejected(self, asyncio.CancelledError())
+            return
+        exc = promise.exception()
+        if exc is None:
+            _process_write_fulfilled(self)
+        else:
+            _process_write_rejected(self, reason_of(exc))
+
+    def __repr__(self) -> str:
+        desired_size = self._strategy_hwm - self._queue_total_size
+        return f"<WritableStreamDefaultController desired_size={desired_size!r}>"
+
+
+# -- Default controllers ---------------------------------------------------------------------
+
+
+def set_up_writable_stream_default_controller(
+    stream: WritableStream,
+    controller: WritableStreamDefaultController,
+    start_algorithm: Callable[[], object],
+    write_algorithm: Callable[[Any], object],
+    close_algorithm: Callable[[], object],
+    abort_algorithm: Callable[[object], object],
+    high_water_mark: float,
+    size_algorithm: SizeAlgorithm,
+) -> None:
+    """[SetUpWritableStreamDefaultController] https://streams.spec.whatwg.org/#set-up-writable-stream-default-controller
+
+    Raises:
+        Exception: whatever ``start_algorithm`` raises.
+    """
+    assert isinstance(stream, WritableStream)
+    controller._loop = get_loop()
+    controller._stream = stream
+    stream._controller = controller
+    reset_queue(controller)
+    # A float, so the total follows the spec's double arithmetic (rounding included) even
+    # when every size is an int.
+    controller._queue_total_size = 0.0
+    controller._abort_controller = AbortController()
+    controller._started = False
+    controller._strategy_size_algorithm = size_algorithm
+    controller._strategy_hwm = high_water_mark
+    controller._write_algorithm = write_algorithm
+    controller._close_algorithm = close_algorithm
+    controller._abort_algorithm = abort_algorithm
+    backpressure = writable_stream_default_controller_get_backpressure(controller)
+    writable_stream_update_backpressure(stream, backpressure)
+    start_result = start_algorithm()
+    start_promise = promise_resolved_with_result(start_result)
+
+    def on_start_fulfilled(_: object) -> None:
+        assert stream._state == WRITABLE or stream._state == ERRORING
+        controller._started = True
+        writable_stream_default_controller_advance_queue_if_needed(controller)
+
+    def on_start_rejected(r: object) -> None:
+        assert stream._state == WRITABLE or stream._state == ERRORING
+        controller._started = True
+        writable_stream_deal_with_rejection(stream, r)
+
+    upon_promise(start_promise, on_start_fulfilled, on_start_rejected)
+
+
+def set_up_writable_stream_default_controller_from_underlying_sink(
+    stream: WritableStream,
+    underlying_sink: UnderlyingSinkRecord,
+    high_water_mark: float,
+    size_algorithm: SizeAlgorithm,
+) -> None:
+    """[SetUpWritableStreamDefaultControllerFromUnderlyingSink] https://streams.spec.whatwg.org/#set-up-writable-stream-default-controller-from-underlying-sink"""
+    controller = WritableStreamDefaultController.__new__(WritableStreamDefaultController)
+    start = underlying_sink.start
+    write = underlying_sink.write
+    start_algorithm: Callable[[], object] = _return_none
+    write_algorithm: Callable[[Any], object] = _return_none
+    if start is not None:
+        start_algorithm = lambda: start(controller)
+    if write is not None:
+        write_algorithm = lambda chunk: write(chunk, controller)
+    set_up_writable_stream_default_controller(
+        stream,
+        controller,
+        start_algorithm,
+        write_algorithm,
+        underlying_sink.close or _return_none,
+        underlying_sink.abort or _return_none,
+        high_water_mark,
+        size_algorithm,
+    )
+
+
+def _return_none(*_args: object) -> None:
+    # The default algorithms: "return a promise resolved with undefined".
+    return None
+
+
+def writable_stream_default_controller_advance_queue_if_needed(
+    controller: WritableStreamDefaultController,
+) -> None:
+    """[WritableStreamDefaultControllerAdvanceQueueIfNeeded] https://streams.spec.whatwg.org/#writable-stream-default-controller-advance-queue-if-needed"""
+    stream = controller._stream
+    if not controller._started:
+        return
+    if stream._in_flight_write_request is not None:
+        return
+    state = stream._state
+    assert state != CLOSED
+    assert state != ERRORED
+    if state == ERRORING:
+        writable_stream_finish_erroring(stream)
+        return
+    queue = controller._queue
+    if not queue:
+        return
+    value = queue[0][0]
+    if value is CLOSE_SENTINEL:
+        writable_stream_default_controller_process_close(controller)
+    else:
+        writable_stream_default_controller_process_write(controller, value)
+
+
+def writable_stream_default_controller_clear_algorithms(
+    controller: WritableStreamDefaultController,
+) -> None:
+    """[WritableStreamDefaultControllerClearAlgorithms] https://streams.spec.whatwg.org/#writable-stream-default-controller-clear-algorithms"""
+    controller._write_algorithm = None
+    controller._close_algorithm = None
+    controller._abort_algorithm = None
+    controller._strategy_size_algorithm = None
+
+
+def writable_stream_default_controller_close(controller: WritableStreamDefaultController) -> None:
+    """[WritableStreamDefaultControllerClose] https://streams.spec.whatwg.org/#writable-stream-default-controller-close"""
+    enqueue_value_with_size(controller, CLOSE_SENTINEL, 0)
+    writable_stream_default_controller_advance_queue_if_needed(controller)
+
+
+def writable_stream_default_controller_error(
+    controller: WritableStreamDefaultController, error: object
+) -> None:
+    """[WritableStreamDefaultControllerError] https://streams.spec.whatwg.org/#writable-stream-default-controller-error"""
+    stream = controller._stream
+    assert stream._state == WRITABLE
+    writable_stream_default_controller_clear_algorithms(controller)
+    writable_stream_start_erroring(stream, error)
+
+
+def writable_stream_default_controller_error_if_needed(
+    controller: WritableStreamDefaultController, error: object
+) -> None:
+    """[WritableStreamDefaultControllerErrorIfNeeded] https://streams.spec.whatwg.org/#writable-stream-default-controller-error-if-needed"""
+    if controller._stream._state == WRITABLE:
+        writable_stream_default_controller_error(controller, error)
+
+
+def writable_stream_default_controller_get_backpressure(
+    controller: WritableStreamDefaultController,
+) -> bool:
+    """[WritableStreamDefaultControllerGetBackpressure] https://streams.spec.whatwg.org/#writable-stream-default-controller-get-backpressure"""
+    return controller._strategy_hwm - controller._queue_total_size <= 0
+
+
+def writable_stream_default_controller_get_chunk_size(
+    controller: WritableStreamDefaultController, chunk: object
+) -> Any:
+    """[WritableStreamDefaultControllerGetChunkSize] https://streams.spec.whatwg.org/#writable-stream-default-controller-get-chunk-size"""
+    size_algorithm = controller._strategy_size_algorithm
+    if size_algorithm is None:
+        assert controller._stream._state != WRITABLE
+        return 1
+    try:
+        return size_algorithm(chunk)
+    except Exception as exc:  # an abrupt completion errors the stream
+        writable_stream_default_controller_error_if_needed(controller, exc)
+        return 1
+
+
+def writable_stream_default_controller_get_desired_size(
+    controller: WritableStreamDefaultController,
+) -> float:
+    """[WritableStreamDefaultControllerGetDesiredSize] https://streams.spec.whatwg.org/#writable-stream-default-controller-get-desired-size"""
+    return controller._strategy_hwm - controller._queue_total_size
+
+
+def writable_stream_default_controller_process_close(
+    controller: WritableStreamDefaultController,
+) -> None:
+    """[WritableStreamDefaultControllerProcessClose] https://streams.spec.whatwg.org/#writable-stream-default-controller-process-close"""
+    stream = controller._stream
+    writable_stream_mark_close_request_in_flight(stream)
+    dequeue_value(controller)
+    assert not controller._queue
+    algorithm = controller._close_algorithm
+    assert algorithm is not None
+    sink_close_promise = promise_call(algorithm)
+    writable_stream_default_controller_clear_algorithms(controller)
+    upon_promise(
+        sink_close_promise,
+        lambda _: writable_stream_finish_in_flight_close(stream),
+        lambda reason: writable_stream_finish_in_flight_close_with_error(stream, reason),
+    )
+
+
+def writable_stream_default_controller_process_write(
+    controller: WritableStreamDefaultController, chunk: object
+) -> None:
+    """[WritableStreamDefaultControllerProcessWrite] https://streams.spec.whatwg.org/#writable-stream-default-controller-process-write
+
+    See the module docstring for the synchronous fast path.
+    """
+    stream = controller._stream
+    writable_stream_mark_first_write_request_in_flight(stream)
+    algorithm = controller._write_algorithm
+    assert algorithm is not None
+    try:
+        result = algorithm(chunk)
+    except Exception as exc:
+        controller._loop.call_soon(_process_write_rejected, controller, exc)
+        return
+    if result is None:
+        controller._loop.call_soon(_process_write_fulfilled, controller)
+    elif isinstance(result, asyncio.Future):
+        result.add_done_callback(controller._sink_write_settled)
+    elif inspect.isawaitable(result):
+        asyncio.ensure_future(result).add_done_callback(controller._sink_write_settled)
+    else:
+        controller._loop.call_soon(_process_write_fulfilled, controller)
+
+
+def _process_write_fulfilled(controller: WritableStreamDefaultController) -> None:
+    # ProcessWrite, step 4: upon fulfillment of sinkWritePromise.
+    stream = controller._stream
+    writable_stream_finish_in_flight_write(stream)
+    state = stream._state
+    assert state in (WRITABLE, ERRORING)
+    dequeue_value(controller)
+    if state == WRITABLE and not writable_stream_close_queued_or_in_flight(stream):
+        backpressure = controller._strategy_hwm - controller._queue_total_size <= 0
+        writable_stream_update_backpressure(stream, backpressure)
+    writable_stream_default_controller_advance_queue_if_needed(controller)
+
+
+def _process_write_rejected(controller: WritableStreamDefaultController, reason: object) -> None:
+    # ProcessWrite, step 5: upon rejection of sinkWritePromise with reason.
+    stream = controller._stream
+    if stream._state == WRITABLE:
+        writable_stream_default_controller_clear_algorithms(controller)
+    writable_stream_finish_in_flight_write_with_error(stream, reason)
+
+
+def writable_stream_default_controller_write(
+    controller: WritableStreamDefaultController, chunk: object, chunk_size: Any
+) -> None:
+    """[WritableStreamDefaultControllerWrite] https://streams.spec.whatwg.org/#writable-stream-default-controller-write"""
+    # EnqueueValueWithSize, inlined for the common integer size; anything else goes through
+    # the full check, whose RangeError is an abrupt completion that errors the stream.
+    if type(chunk_size) is int and chunk_size >= 0:
+        controller._queue.append((chunk, chunk_size))
+        controller._queue_total_size += chunk_size
+    else:
+        try:
+            enqueue_value_with_size(controller, chunk, chunk_size)
+        except ValueError as exc:
+            writable_stream_default_controller_error_if_needed(controller, exc)
+            return
+    stream = controller._stream
+    if stream._state == WRITABLE and not writable_stream_close_queued_or_in_flight(stream):
+        backpressure = controller._strategy_hwm - controller._queue_total_size <= 0
+        writable_stream_update_backpressure(stream, backpressure)
+    writable_stream_default_controller_advance_queue_if_needed(controller)
+
+
+from .writable_stream import (  # noqa: E402  (see the end of writable_stream.py)
+    CLOSED,
+    ERRORED,
+    ERRORING,
+    WRITABLE,
+    WritableStream,
+    writable_stream_close_queued_or_in_flight,
+    writable_stream_deal_with_rejection,
+    writable_stream_finish_erroring,
+    writable_stream_finish_in_flight_close,
+    writable_stream_finish_in_flight_close_with_error,
+    writable_stream_finish_in_flight_write,
+    writable_stream_finish_in_flight_write_with_error,
+    writable_stream_mark_close_request_in_flight,
+    writable_stream_mark_first_write_request_in_flight,
+    writable_stream_start_erroring,
+    writable_stream_update_backpressure,
+)

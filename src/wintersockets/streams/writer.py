@@ -1,0 +1,259 @@
+"""The writable stream default writer [default-writer-class] and its operations.
+
+https://streams.spec.whatwg.org/#default-writer-class
+
+The operations follow the spec's "Writers" section, in its order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, final
+
+from ._promises import (
+    mark_as_handled,
+    promise_rejected_with,
+    promise_resolved_with,
+    reject_promise,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["WritableStreamDefaultWriter"]
+
+
+def _released_error(operation: str) -> TypeError:
+    return TypeError(
+        f"cannot {operation}: this writer's lock was released; "
+        "get a new writer from the stream with get_writer()"
+    )
+
+
+@final
+class WritableStreamDefaultWriter:
+    """Writes to a writable stream it holds locked [WritableStreamDefaultWriter].
+
+    https://streams.spec.whatwg.org/#default-writer-class
+
+    Equivalent to ``stream.get_writer()``.
+
+    Raises:
+        TypeError: ``stream`` is not a ``WritableStream`` or is already locked.
+    """
+
+    __slots__ = ("_closed_promise", "_ready_promise", "_stream")
+
+    _closed_promise: asyncio.Future[None]
+    _ready_promise: asyncio.Future[None]
+    _stream: WritableStream | None
+
+    def __init__(self, stream: WritableStream) -> None:
+        if not isinstance(stream, WritableStream):
+            raise TypeError(
+                f"WritableStreamDefaultWriter needs a WritableStream, got {type(stream).__name__}"
+            )
+        set_up_writable_stream_default_writer(self, stream)
+
+    @property
+    def closed(self) -> asyncio.Future[None]:
+        """Resolves when the stream closes; fails if it errors or the lock is released [closed]."""
+        return self._closed_promise
+
+    @property
+    def desired_size(self) -> float | None:
+        """How much the stream's queue wants [desiredSize].
+
+        ``None`` if the stream is errored or erroring, 0 once it is closed; negative when
+        the queue is over-full.
+
+        Raises:
+            TypeError: the writer's lock was released.
+        """
+        if self._stream is None:
+            raise _released_error("get desired_size")
+        return writable_stream_default_writer_get_desired_size(self)
+
+    @property
+    def ready(self) -> asyncio.Future[None]:
+        """Resolves when the stream stops applying backpressure [ready].
+
+        A new pending future replaces it each time the desired size drops to zero or below.
+        """
+        return self._ready_promise
+
+    def abort(self, reason: object = None) -> asyncio.Future[None]:
+        """Abort the stream, as ``stream.abort(reason)`` would [abort()]."""
+        if self._stream is None:
+            return promise_rejected_with(_released_error("abort"))
+        return writable_stream_default_writer_abort(self, reason)
+
+    def close(self) -> asyncio.Future[None]:
+        """Close the stream once queued writes are done [close()].
+
+        The returned future fails with ``TypeError`` if the lock was released or the
+        stream is already closing or closed.
+        """
+        stream = self._stream
+        if stream is None:
+            return promise_rejected_with(_released_error("close"))
+        if writable_stream_close_queued_or_in_flight(stream):
+            return promise_rejected_with(
+                TypeError("cannot close a writable stream that is already closing or closed")
+            )
+        return writable_stream_default_writer_close(self)
+
+    def release_lock(self) -> None:
+        """Release the stream's lock; ``closed`` and ``ready`` then fail [releaseLock()].
+
+        Writes already made still complete. A no-op if the lock was already released.
+        """
+        stream = self._stream
+        if stream is None:
+            return
+        assert stream._writer is not None
+        writable_stream_default_writer_release(self)
+
+    def write(self, chunk: Any = None) -> asyncio.Future[None]:
+        """Queue ``chunk`` for the underlying sink [write()].
+
+        The returned future resolves once the sink has written the chunk, and fails if the
+        write fails or the stream errors first. Await :attr:`ready` before writing to
+        respect backpressure.
+        """
+        if self._stream is None:
+            return promise_rejected_with(_released_error("write"))
+        return writable_stream_default_writer_write(self, chunk)
+
+    def __repr__(self) -> str:
+        return f"<WritableStreamDefaultWriter stream={self._stream!r}>"
+
+
+# -- Writers ---------------------------------------------------------------------------------
+
+
+def writable_stream_default_writer_abort(
+    writer: WritableStreamDefaultWriter, reason: object
+) -> asyncio.Future[None]:
+    """[WritableStreamDefaultWriterAbort] https://streams.spec.whatwg.org/#writable-stream-default-writer-abort"""
+    stream = writer._stream
+    assert stream is not None
+    return writable_stream_abort(stream, reason)
+
+
+def writable_stream_default_writer_close(
+    writer: WritableStreamDefaultWriter,
+) -> asyncio.Future[None]:
+    """[WritableStreamDefaultWriterClose] https://streams.spec.whatwg.org/#writable-stream-default-writer-close"""
+    stream = writer._stream
+    assert stream is not None
+    return writable_stream_close(stream)
+
+
+def writable_stream_default_writer_close_with_error_propagation(
+    writer: WritableStreamDefaultWriter,
+) -> asyncio.Future[None]:
+    """[WritableStreamDefaultWriterCloseWithErrorPropagation] https://streams.spec.whatwg.org/#writable-stream-default-writer-close-with-error-propagation"""
+    stream = writer._stream
+    assert stream is not None
+    state = stream._state
+    if writable_stream_close_queued_or_in_flight(stream) or state == CLOSED:
+        return promise_resolved_with(None)
+    if state == ERRORED:
+        return promise_rejected_with(stream._stored_error)
+    assert state in (WRITABLE, ERRORING)
+    return writable_stream_default_writer_close(writer)
+
+
+def writable_stream_default_writer_ensure_closed_promise_rejected(
+    writer: WritableStreamDefaultWriter, error: object
+) -> None:
+    """[WritableStreamDefaultWriterEnsureClosedPromiseRejected] https://streams.spec.whatwg.org/#writable-stream-default-writer-ensure-closed-promise-rejected"""
+    if not writer._closed_promise.done():
+        reject_promise(writer._closed_promise, error)
+    else:
+        writer._closed_promise = promise_rejected_with(error)
+    mark_as_handled(writer._closed_promise)
+
+
+def writable_stream_default_writer_ensure_ready_promise_rejected(
+    writer: WritableStreamDefaultWriter, error: object
+) -> None:
+    """[WritableStreamDefaultWriterEnsureReadyPromiseRejected] https://streams.spec.whatwg.org/#writable-stream-default-writer-ensure-ready-promise-rejected"""
+    if not writer._ready_promise.done():
+        reject_promise(writer._ready_promise, error)
+    else:
+        writer._ready_promise = promise_rejected_with(error)
+    mark_as_handled(writer._ready_promise)
+
+
+def writable_stream_default_writer_get_desired_size(
+    writer: WritableStreamDefaultWriter,
+) -> float | None:
+    """[WritableStreamDefaultWriterGetDesiredSize] https://streams.spec.whatwg.org/#writable-stream-default-writer-get-desired-size"""
+    stream = writer._stream
+    assert stream is not None
+    state = stream._state
+    if state in (ERRORED, ERRORING):
+        return None
+    if state == CLOSED:
+        return 0
+    return writable_stream_default_controller_get_desired_size(stream._controller)
+
+
+def writable_stream_default_writer_release(writer: WritableStreamDefaultWriter) -> None:
+    """[WritableStreamDefaultWriterRelease] https://streams.spec.whatwg.org/#writable-stream-default-writer-release"""
+    stream = writer._stream
+    assert stream is not None
+    assert stream._writer is writer
+    released_error = TypeError(
+        "the writer's lock on the stream was released: get a new writer with get_writer()"
+    )
+    writable_stream_default_writer_ensure_ready_promise_rejected(writer, released_error)
+    writable_stream_default_writer_ensure_closed_promise_rejected(writer, released_error)
+    stream._writer = None
+    writer._stream = None
+
+
+def writable_stream_default_writer_write(
+    writer: WritableStreamDefaultWriter, chunk: object
+) -> asyncio.Future[None]:
+    """[WritableStreamDefaultWriterWrite] https://streams.spec.whatwg.org/#writable-stream-default-writer-write"""
+    stream = writer._stream
+    assert stream is not None
+    controller = stream._controller
+    chunk_size = writable_stream_default_controller_get_chunk_size(controller, chunk)
+    # The size algorithm is user code: it may have released this writer's lock.
+    if stream is not writer._stream:
+        return promise_rejected_with(_released_error("write"))
+    state = stream._state
+    if state == ERRORED:
+        return promise_rejected_with(stream._stored_error)
+    if state == CLOSED or writable_stream_close_queued_or_in_flight(stream):
+        return promise_rejected_with(
+            TypeError("cannot write to a writable stream that is closing or closed")
+        )
+    if state == ERRORING:
+        return promise_rejected_with(stream._stored_error)
+    assert state == WRITABLE
+    promise = writable_stream_add_write_request(stream)
+    writable_stream_default_controller_write(controller, chunk, chunk_size)
+    return promise
+
+
+from .writable_controller import (  # noqa: E402  (see the end of writable_stream.py)
+    writable_stream_default_controller_get_chunk_size,
+    writable_stream_default_controller_get_desired_size,
+    writable_stream_default_controller_write,
+)
+from .writable_stream import (  # noqa: E402
+    CLOSED,
+    ERRORED,
+    ERRORING,
+    WRITABLE,
+    WritableStream,
+    set_up_writable_stream_default_writer,
+    writable_stream_abort,
+    writable_stream_add_write_request,
+    writable_stream_close,
+    writable_stream_close_queued_or_in_flight,
+)

@@ -1,0 +1,158 @@
+"""Support for the writable, transform and piping conformance tests.
+
+Python counterparts of WPT's ``resources/test-utils.js`` and ``recording-streams.js``: a
+way to let every pending reaction run, a sink that records what it was asked to do, and
+assertions on how a future settled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from wintersockets.streams._promises import ReasonError
+from wintersockets.streams.writable_controller import WritableStreamDefaultController
+from wintersockets.streams.writable_stream import WritableStream
+
+__all__ = [
+    "assert_fulfilled",
+    "assert_pending",
+    "assert_rejects",
+    "delay",
+    "error1",
+    "error2",
+    "flush_async_events",
+    "js_await",
+    "on_settle",
+    "recording_writable_stream",
+]
+
+
+class Error1(Exception):
+    """The first distinct error a test errors a stream with."""
+
+
+class Error2(Exception):
+    """The second distinct error."""
+
+
+error1 = Error1("error1")
+error2 = Error2("error2")
+
+
+async def flush_async_events(turns: int = 30) -> None:
+    """Let every reaction already scheduled, and the ones they schedule, run.
+
+    WPT waits for a few timer ticks, each of which drains the microtask queue; asyncio runs
+    one layer of callbacks per loop turn, so this gives the loop enough turns for the
+    longest chain of reactions the streams create.
+    """
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
+async def js_await(future: asyncio.Future[Any]) -> Any:
+    """Await ``future`` as JavaScript's ``await`` does: always yield to the loop once.
+
+    Awaiting a future that is already done does not yield in Python, so reactions queued
+    earlier (a stream's start steps, say) would not have run yet; in JavaScript they
+    would have.
+    """
+    result = await future
+    await asyncio.sleep(0)
+    return result
+
+
+async def delay(turns: int = 1) -> None:
+    """A few loop turns: enough for a stream's start to finish, not for long chains."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+
+
+async def assert_rejects(
+    future: asyncio.Future[Any], expected: object, message: str = ""
+) -> BaseException:
+    """Await ``future`` and check it fails with ``expected``.
+
+    ``expected`` is the exact error object (the test's ``error1``), an exception class
+    (``TypeError``, ``ValueError`` for RangeError), or any other value, which must be the
+    ``reason`` of the ``ReasonError`` the future failed with.
+    """
+    try:
+        await future
+    except BaseException as caught:
+        exc = caught
+    else:
+        raise AssertionError(f"{message}: the future fulfilled, expected a rejection")
+    if isinstance(expected, type) and issubclass(expected, BaseException):
+        assert isinstance(exc, expected), f"{message}: got {exc!r}"
+    elif isinstance(expected, BaseException):
+        assert exc is expected, f"{message}: got {exc!r}, expected {expected!r}"
+    else:
+        assert isinstance(exc, ReasonError), f"{message}: got {exc!r}"
+        assert exc.reason == expected, f"{message}: reason {exc.reason!r}"
+    return exc
+
+
+async def assert_fulfilled(future: asyncio.Future[Any], value: object = None) -> None:
+    """Await ``future`` and check it fulfills with ``value``."""
+    assert await future == value
+
+
+def assert_pending(future: asyncio.Future[Any], message: str = "") -> None:
+    """Check ``future`` has not settled yet."""
+    assert not future.done(), f"{message}: the future settled: {future!r}"
+
+
+def on_settle(future: asyncio.Future[Any], events: list[object], name: str) -> None:
+    """Append ``name`` to ``events`` when ``future`` settles, whichever way.
+
+    The rejection, if any, counts as handled, as a JavaScript ``.catch()`` would.
+    """
+
+    def record(f: asyncio.Future[Any]) -> None:
+        if not f.cancelled():
+            f.exception()
+        events.append(name)
+
+    future.add_done_callback(record)
+
+
+def recording_writable_stream(
+    extras: dict[str, Callable[..., Any]] | None = None, strategy: object = None
+) -> tuple[WritableStream, list[object]]:
+    """A writable stream whose sink records each call, then runs the matching extra.
+
+    The events list reads like WPT's: ``["write", chunk, "close", "abort", reason]``.
+    """
+    extras = extras or {}
+    events: list[object] = []
+    controller_box: list[WritableStreamDefaultController] = []
+
+    def start(controller: WritableStreamDefaultController) -> object:
+        controller_box.append(controller)
+        if "start" in extras:
+            return extras["start"](controller)
+        return None
+
+    def write(chunk: object, controller: WritableStreamDefaultController) -> object:
+        events.extend(["write", chunk])
+        if "write" in extras:
+            return extras["write"](chunk, controller)
+        return None
+
+    def close() -> object:
+        events.append("close")
+        if "close" in extras:
+            return extras["close"]()
+        return None
+
+    def abort(reason: object) -> object:
+        events.extend(["abort", reason])
+        if "abort" in extras:
+            return extras["abort"](reason)
+        return None
+
+    sink = {"start": start, "write": write, "close": close, "abort": abort}
+    return WritableStream(sink, strategy), events
