@@ -218,9 +218,9 @@ def writable_stream_default_controller_advance_queue_if_needed(
     if stream._in_flight_write_request is not None:
         return
     state = stream._state
-    assert state != CLOSED
-    assert state != ERRORED
-    if state == ERRORING:
+    assert state is not CLOSED
+    assert state is not ERRORED
+    if state is ERRORING:
         writable_stream_finish_erroring(stream)
         return
     queue = controller._queue
@@ -323,7 +323,9 @@ def writable_stream_default_controller_process_write(
     See the module docstring for the synchronous fast path.
     """
     stream = controller._stream
-    writable_stream_mark_first_write_request_in_flight(stream)
+    # WritableStreamMarkFirstWriteRequestInFlight, inlined.
+    assert stream._in_flight_write_request is None
+    stream._in_flight_write_request = stream._write_requests.popleft()
     algorithm = controller._write_algorithm
     assert algorithm is not None
     try:
@@ -343,14 +345,26 @@ def writable_stream_default_controller_process_write(
 
 def _process_write_fulfilled(controller: WritableStreamDefaultController) -> None:
     # ProcessWrite, step 4: upon fulfillment of sinkWritePromise.
+    # WritableStreamFinishInFlightWrite and DequeueValue, inlined.
     stream = controller._stream
-    writable_stream_finish_in_flight_write(stream)
+    request = stream._in_flight_write_request
+    assert request is not None
+    if not request.done():
+        request.set_result(None)
+    stream._in_flight_write_request = None
     state = stream._state
-    assert state in (WRITABLE, ERRORING)
-    dequeue_value(controller)
-    if state == WRITABLE and not writable_stream_close_queued_or_in_flight(stream):
-        backpressure = controller._strategy_hwm - controller._queue_total_size <= 0
-        writable_stream_update_backpressure(stream, backpressure)
+    assert state is WRITABLE or state is ERRORING
+    size = controller._queue.popleft()[1]
+    total = controller._queue_total_size - size
+    controller._queue_total_size = total if total >= 0 else 0.0  # rounding errors
+    if (
+        state is WRITABLE
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
+    ):
+        backpressure = controller._strategy_hwm - total <= 0
+        if backpressure is not stream._backpressure:
+            writable_stream_update_backpressure(stream, backpressure)
     writable_stream_default_controller_advance_queue_if_needed(controller)
 
 
@@ -378,9 +392,15 @@ def writable_stream_default_controller_write(
             writable_stream_default_controller_error_if_needed(controller, exc)
             return
     stream = controller._stream
-    if stream._state == WRITABLE and not writable_stream_close_queued_or_in_flight(stream):
+    if (
+        stream._state is WRITABLE
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
+    ):
         backpressure = controller._strategy_hwm - controller._queue_total_size <= 0
-        writable_stream_update_backpressure(stream, backpressure)
+        # WritableStreamUpdateBackpressure does nothing but store an unchanged value.
+        if backpressure is not stream._backpressure:
+            writable_stream_update_backpressure(stream, backpressure)
     writable_stream_default_controller_advance_queue_if_needed(controller)
 
 
@@ -390,15 +410,12 @@ from .writable_stream import (  # noqa: E402  (see the end of writable_stream.py
     ERRORING,
     WRITABLE,
     WritableStream,
-    writable_stream_close_queued_or_in_flight,
     writable_stream_deal_with_rejection,
     writable_stream_finish_erroring,
     writable_stream_finish_in_flight_close,
     writable_stream_finish_in_flight_close_with_error,
-    writable_stream_finish_in_flight_write,
     writable_stream_finish_in_flight_write_with_error,
     writable_stream_mark_close_request_in_flight,
-    writable_stream_mark_first_write_request_in_flight,
     writable_stream_start_erroring,
     writable_stream_update_backpressure,
 )

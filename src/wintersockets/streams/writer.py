@@ -226,16 +226,23 @@ def writable_stream_default_writer_write(
     if stream is not writer._stream:
         return promise_rejected_with(_released_error("write"))
     state = stream._state
-    if state == ERRORED:
+    if (
+        state is not WRITABLE
+        or stream._close_request is not None
+        or stream._in_flight_close_request is not None
+    ):
+        if state is ERRORED:
+            return promise_rejected_with(stream._stored_error)
+        if state is CLOSED or writable_stream_close_queued_or_in_flight(stream):
+            return promise_rejected_with(
+                TypeError("cannot write to a writable stream that is closing or closed")
+            )
+        assert state is ERRORING
         return promise_rejected_with(stream._stored_error)
-    if state == CLOSED or writable_stream_close_queued_or_in_flight(stream):
-        return promise_rejected_with(
-            TypeError("cannot write to a writable stream that is closing or closed")
-        )
-    if state == ERRORING:
-        return promise_rejected_with(stream._stored_error)
-    assert state == WRITABLE
-    promise = writable_stream_add_write_request(stream)
+    # WritableStreamAddWriteRequest, inlined (its asserts hold: we hold the lock and the
+    # state is "writable").
+    promise: asyncio.Future[None] = controller._loop.create_future()
+    stream._write_requests.append(promise)
     writable_stream_default_controller_write(controller, chunk, chunk_size)
     return promise
 
@@ -253,7 +260,6 @@ from .writable_stream import (  # noqa: E402
     WritableStream,
     set_up_writable_stream_default_writer,
     writable_stream_abort,
-    writable_stream_add_write_request,
     writable_stream_close,
     writable_stream_close_queued_or_in_flight,
 )
