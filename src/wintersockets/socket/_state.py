@@ -100,6 +100,9 @@ SOCKET_TRANSITIONS: Final[dict[tuple[SocketState, SocketEvent], SocketState]] = 
     (_S.CONNECTING, _E.CLOSE): _S.CLOSED,
     # start_tls() before open: the upgrade waits for the connection.
     (_S.CONNECTING, _E.START_TLS): _S.UPGRADING,
+    # The transport went away before the opener returned: the attempt failed.
+    (_S.CONNECTING, _E.CONNECTION_LOST): _S.ERRORED,
+    (_S.CONNECTING, _E.CONNECTION_BROKEN): _S.ERRORED,
     (_S.OPEN, _E.CLOSE): _S.CLOSING,
     (_S.OPEN, _E.START_TLS): _S.UPGRADING,
     (_S.OPEN, _E.FINISH): _S.CLOSING,
@@ -124,6 +127,9 @@ SOCKET_TRANSITIONS: Final[dict[tuple[SocketState, SocketEvent], SocketState]] = 
     (_S.CLOSED, _E.CONNECTION_LOST): _S.CLOSED,
     (_S.CLOSED, _E.CONNECTION_BROKEN): _S.CLOSED,
     (_S.ERRORED, _E.CLOSE): _S.ERRORED,
+    # The opener finished after the connection had already failed.
+    (_S.ERRORED, _E.CONNECTED): _S.ERRORED,
+    (_S.ERRORED, _E.CONNECT_FAILED): _S.ERRORED,
     (_S.ERRORED, _E.CONNECTION_LOST): _S.ERRORED,
     (_S.ERRORED, _E.CONNECTION_BROKEN): _S.ERRORED,
     (_S.UPGRADED, _E.CLOSE): _S.UPGRADED,

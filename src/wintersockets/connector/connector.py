@@ -1,0 +1,214 @@
+"""The binding object [binding object]: ``Connector`` and the module-level ``connect()``.
+
+A :class:`Connector` holds what a plain ``connect()`` call cannot say: TLS settings, a
+proxy, an egress policy, a connect timeout and the Happy Eyeballs delay. Its
+:meth:`~Connector.connect` has the spec's contract: check the address and options
+synchronously, return a pending :class:`~wintersockets.socket.socket.Socket`, and connect
+in the background. The module-level :func:`connect` uses a default ``Connector``.
+
+The connection is made in steps, each one method, so that each can be extended alone:
+
+1. :meth:`Connector.dial` gives a connected ``socket.socket`` for a host and port;
+2. :meth:`Connector.open_transport` wraps it in an asyncio transport (and, for
+   ``secure_transport="on"``, in TLS) with the socket's protocol;
+3. :meth:`Connector.upgrader` gives the socket what ``start_tls()`` needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Unpack
+
+from wintersockets.errors import SocketError
+from wintersockets.socket.socket import Socket, Upgrader
+from wintersockets.transport.errors import connect_error
+
+from ._dial_basic import dial_basic
+from .address import SocketAddress, parse_address
+from .options import SocketOptions, SocketOptionsKwargs, parse_options
+
+if TYPE_CHECKING:
+    from .options import SocketOptionsDict
+
+__all__ = ["Connector", "connect"]
+
+
+def _positive(value: object, *, allow_zero: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return False
+    return value >= 0 if allow_zero else value > 0
+
+
+class Connector:
+    """Opens sockets with settings that plain ``connect()`` cannot express [binding object].
+
+    Args:
+        tls: TLS settings for ``secure_transport="on"`` and ``start_tls()``.
+        proxy: A proxy URL (``http://``, ``socks5://``) to connect through.
+        policy: An egress policy: which destinations may be connected to.
+        connect_timeout: Seconds a connection may take to open (through the TLS handshake),
+            or ``None`` for no limit.
+        happy_eyeballs_delay: Seconds between attempts to a dual-stack host's addresses.
+
+    Raises:
+        SocketError: A setting has the wrong type or value.
+    """
+
+    __slots__ = ("connect_timeout", "happy_eyeballs_delay", "policy", "proxy", "tls")
+
+    def __init__(
+        self,
+        tls: Any = None,
+        proxy: Any = None,
+        policy: Any = None,
+        connect_timeout: float | None = None,
+        happy_eyeballs_delay: float = 0.25,
+    ) -> None:
+        if connect_timeout is not None and not _positive(connect_timeout):
+            raise SocketError(
+                f"connect_timeout must be a positive number of seconds or None, "
+                f"got {connect_timeout!r}"
+            )
+        if not _positive(happy_eyeballs_delay, allow_zero=True):
+            raise SocketError(
+                f"happy_eyeballs_delay must be a number of seconds >= 0, "
+                f"got {happy_eyeballs_delay!r}"
+            )
+        self.tls = tls
+        self.proxy = proxy
+        self.policy = policy
+        self.connect_timeout = connect_timeout
+        self.happy_eyeballs_delay = happy_eyeballs_delay
+
+    def connect(
+        self,
+        address: str | SocketAddress | Mapping[str, object],
+        options: SocketOptionsDict | Mapping[str, object] | SocketOptions | None = None,
+        /,
+        **kwargs: Unpack[SocketOptionsKwargs],
+    ) -> Socket:
+        """Open a TCP connection to ``address`` and return its socket at once [connect].
+
+        Args:
+            address: ``"host:port"``, ``"[v6]:port"``, a ``SocketAddress`` or a mapping
+                ``{"hostname": ..., "port": ...}``.
+            options: The options as a mapping, in camelCase or snake_case.
+            **kwargs: The options as keyword arguments: ``secure_transport`` (``"off"``,
+                ``"on"``, ``"starttls"``), ``allow_half_open``, ``sni``, ``alpn``.
+
+        Returns:
+            A socket whose ``opened`` resolves once it is connected.
+
+        Raises:
+            SocketError: The address or an option is malformed.
+            RuntimeError: No asyncio event loop is running.
+        """
+        parsed = parse_address(address)
+        parsed_options = parse_options(options, kwargs)
+        name = str(parsed)
+
+        async def opener(protocol: asyncio.BaseProtocol) -> None:
+            await self._open(parsed, parsed_options, protocol)
+
+        return Socket(
+            opener,
+            name=name,
+            secure_transport=parsed_options.secure_transport,
+            allow_half_open=parsed_options.allow_half_open,
+            upgrader=self.upgrader(parsed, parsed_options),
+        )
+
+    async def _open(
+        self, address: SocketAddress, options: SocketOptions, protocol: asyncio.BaseProtocol
+    ) -> None:
+        # Connection failures are translated here, once: every cause is chained.
+        timeout = self.connect_timeout
+        try:
+            if timeout is None:
+                sock = await self.dial(address.hostname, address.port)
+                await self.open_transport(sock, protocol, address, options)
+                return
+            async with asyncio.timeout(timeout):
+                sock = await self.dial(address.hostname, address.port)
+                await self.open_transport(sock, protocol, address, options)
+        except SocketError:
+            raise
+        except TimeoutError as exc:
+            raise SocketError(
+                f"connecting to {str(address)!r} timed out after {timeout:g} seconds: "
+                "check that the host is reachable, or allow a longer connect_timeout"
+            ) from exc
+        except OSError as exc:
+            raise connect_error(exc, str(address)) from exc
+
+    async def dial(self, hostname: str, port: int) -> socket.socket:
+        """A connected, non-blocking ``socket.socket`` to ``hostname:port``.
+
+        The caller owns the socket. Cancelling the dial closes whatever it opened.
+
+        Raises:
+            OSError: The connection failed.
+            SocketError: The connection failed (already explained).
+        """
+        return await dial_basic(hostname, port)
+
+    async def open_transport(
+        self,
+        sock: socket.socket,
+        protocol: asyncio.BaseProtocol,
+        address: SocketAddress,
+        options: SocketOptions,
+    ) -> asyncio.BaseTransport:
+        """Wrap a connected socket in a transport whose protocol is ``protocol``.
+
+        This is where TLS wraps the connection for ``secure_transport="on"``. Takes
+        ownership of ``sock``: it is closed if this fails.
+        """
+        if options.secure_transport == "on":
+            sock.close()
+            raise SocketError(
+                f"connecting to {str(address)!r} with secure_transport='on' failed: "
+                "TLS is not available in this build yet"
+            )
+        loop = asyncio.get_running_loop()
+        try:
+            transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
+        except BaseException:
+            sock.close()
+            raise
+        return transport
+
+    def upgrader(self, address: SocketAddress, options: SocketOptions) -> Upgrader | None:
+        """What ``start_tls()`` calls to run TLS over the open connection, if anything."""
+        return None
+
+    def __repr__(self) -> str:
+        return (
+            f"Connector(tls={self.tls!r}, proxy={self.proxy!r}, policy={self.policy!r}, "
+            f"connect_timeout={self.connect_timeout!r}, "
+            f"happy_eyeballs_delay={self.happy_eyeballs_delay!r})"
+        )
+
+
+_default_connector = Connector()
+
+
+def connect(
+    address: str | SocketAddress | Mapping[str, object],
+    options: SocketOptionsDict | Mapping[str, object] | SocketOptions | None = None,
+    /,
+    **kwargs: Unpack[SocketOptionsKwargs],
+) -> Socket:
+    """Open a TCP connection to ``address`` and return its socket at once [connect].
+
+    Uses a default :class:`Connector`: no proxy, no egress policy, the system's CAs.
+    See :meth:`Connector.connect` for the arguments.
+
+    Raises:
+        SocketError: The address or an option is malformed.
+        RuntimeError: No asyncio event loop is running.
+    """
+    return _default_connector.connect(address, options, **kwargs)

@@ -1,0 +1,484 @@
+"""The ``Socket`` [Socket]: a TCP connection as a pair of streams with a lifecycle.
+
+A socket does not know how to connect: whoever builds it (the connector's ``connect()``)
+passes an *opener*, a coroutine function that connects, attaches the protocol it is given
+to a transport and returns when the connection is open (for secure transport, after the
+TLS handshake). For ``start_tls()`` the builder also passes an *upgrader*, which wraps an
+open transport in TLS. Everything that changes the socket's state goes through its
+:class:`~wintersockets.socket._state.SocketMachine`; this module reacts to the new state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Literal, final
+
+from wintersockets.errors import SocketError
+from wintersockets.streams._promises import as_exception, mark_as_handled
+from wintersockets.transport.errors import broken_error, closed_error, connect_error
+from wintersockets.transport.protocol import StreamBridge
+
+from ._state import ReadEvent, SocketEvent, SocketMachine, SocketState, WriteEvent, WriteState
+from .info import SocketInfo, format_host_port
+
+if TYPE_CHECKING:
+    from wintersockets.streams.readable_stream import ReadableStream
+    from wintersockets.streams.writable_stream import WritableStream
+
+__all__ = ["Socket"]
+
+Opener = Callable[[asyncio.BaseProtocol], Coroutine[Any, Any, object]]
+"""Connects, makes the transport call the protocol's ``connection_made`` and returns."""
+
+Upgrader = Callable[[asyncio.Transport, asyncio.BaseProtocol, str | None], Awaitable[object]]
+"""``(transport, protocol, expected_server_hostname)``: runs TLS over an open transport
+with ``protocol`` as the TLS transport's protocol, and returns after the handshake."""
+
+SecureTransport = Literal["off", "on", "starttls"]
+
+_S: Final = SocketState
+_START_TLS_OPTIONS: Final = {
+    "expected_server_hostname": "expected_server_hostname",
+    "expectedServerHostname": "expected_server_hostname",
+}
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "connect() needs a running asyncio event loop: call it from a coroutine "
+            "(for example one run by asyncio.run())"
+        ) from None
+
+
+@final
+class Socket:
+    """A TCP connection: read from ``readable``, write to ``writable`` [Socket].
+
+    Sockets come from ``connect()``; do not construct one yourself. The socket is
+    returned while the connection is still being made: ``opened`` tells when it is open
+    (or why it failed), and writes made before that are queued.
+
+    ``async with connect(...) as sock:`` closes the socket when the block ends.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_bridge",
+        "_closed",
+        "_handover",
+        "_machine",
+        "_name",
+        "_open_task",
+        "_opened",
+        "_secure_transport",
+        "_upgraded",
+        "_upgrader",
+    )
+
+    _handover: asyncio.Future[asyncio.Transport] | None
+    _open_task: asyncio.Future[object] | None
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        name: str,
+        secure_transport: SecureTransport = "off",
+        allow_half_open: bool = False,
+        upgrader: Upgrader | None = None,
+    ) -> None:
+        loop = _running_loop()
+        self._name = name
+        self._secure_transport: SecureTransport = secure_transport
+        self._upgrader = upgrader
+        self._upgraded = False
+        self._handover = None
+        self._machine = SocketMachine(allow_half_open=allow_half_open, name=name)
+        # connect() steps 2-3: opened and closed are new promises, marked as handled.
+        opened: asyncio.Future[SocketInfo] = loop.create_future()
+        closed: asyncio.Future[None] = loop.create_future()
+        mark_as_handled(opened)
+        mark_as_handled(closed)
+        self._opened = opened
+        self._closed = closed
+        self._bridge = StreamBridge.create(self, opened, name)
+        task: asyncio.Future[object] = loop.create_task(opener(self._bridge))
+        task.add_done_callback(self._opener_done)
+        self._open_task = task
+
+    # -- the spec's attributes ---------------------------------------------------------------
+
+    @property
+    def readable(self) -> ReadableStream[bytes]:
+        """The bytes the peer sends, as a byte stream [readable].
+
+        A default reader reads ``bytes``; a BYOB reader (``get_reader(mode="byob")``) has
+        the data written straight into its buffer. It closes after the peer's FIN.
+        """
+        return self._bridge.readable
+
+    @property
+    def writable(self) -> WritableStream:
+        """Where to write bytes-like objects or ``str`` (sent as UTF-8) [writable]."""
+        return self._bridge.writable
+
+    @property
+    def opened(self) -> asyncio.Future[SocketInfo]:
+        """Resolves with a :class:`SocketInfo` once connected, or fails with a ``SocketError``.
+
+        Marked as handled: a failure nobody awaits is not logged.
+        """
+        return self._opened
+
+    @property
+    def closed(self) -> asyncio.Future[None]:
+        """Resolves once the socket is closed; fails with a ``SocketError`` if it broke.
+
+        The same future on every access, and the one ``close()`` returns.
+        """
+        return self._closed
+
+    @property
+    def upgraded(self) -> bool:
+        """Whether ``start_tls()`` moved this socket's connection to a TLS socket."""
+        return self._upgraded
+
+    @property
+    def secure_transport(self) -> SecureTransport:
+        """``"off"``, ``"on"`` or ``"starttls"``: how this socket was opened."""
+        return self._secure_transport
+
+    @property
+    def allow_half_open(self) -> bool:
+        """Whether the writable stays usable after the peer's FIN (DESIGN.md decision 3)."""
+        return self._machine.allow_half_open
+
+    # -- the spec's methods ------------------------------------------------------------------
+
+    def close(self, reason: object = None) -> asyncio.Future[None]:
+        """Close the socket [close()]; returns the ``closed`` future itself.
+
+        Before the connection is open, the attempt is abandoned at once and ``opened``
+        fails with ``reason`` (or a ``SocketError`` saying the socket was closed). Once
+        open, writes already accepted are flushed, then the connection is closed. Reads
+        and writes issued after ``close()`` fail at once with a ``TypeError``.
+        """
+        machine = self._machine
+        state = machine.state
+        if state is _S.CONNECTING:
+            machine.handle(SocketEvent.CLOSE)
+            self._close_before_open(reason)
+        elif state is _S.OPEN:
+            machine.handle(SocketEvent.CLOSE)
+            self._close_open()
+        else:
+            machine.handle(SocketEvent.CLOSE)
+        return self._closed
+
+    def start_tls(self, **options: object) -> Socket:
+        """Upgrade the connection to TLS and return the new, secure socket [startTls()].
+
+        The upgrade flushes the writes already made, ends this socket's streams (data
+        already received stays readable), sets ``upgraded`` and resolves ``closed``; the
+        returned socket's ``opened`` resolves after the TLS handshake.
+
+        Args:
+            **options: ``expected_server_hostname`` (or ``expectedServerHostname``): the
+                name to verify the certificate against, instead of the hostname given to
+                ``connect()``.
+
+        Raises:
+            SocketError: the socket was not opened with ``secure_transport="starttls"``,
+                ``start_tls()`` was already called, the socket is closed, or an option is
+                unknown or not a string.
+        """
+        if self._secure_transport != "starttls":
+            raise SocketError(
+                'start_tls() needs secure_transport="starttls", this socket was opened '
+                f"with {self._secure_transport!r}"
+            )
+        state = self._machine.state
+        if state in (_S.UPGRADING, _S.UPGRADED):
+            raise SocketError(
+                "start_tls() was already called on this socket: use the socket it returned"
+            )
+        if state not in (_S.CONNECTING, _S.OPEN):
+            raise SocketError(f"start_tls() cannot upgrade a socket that is {state.value}")
+        expected = _start_tls_options(options)
+        loop = asyncio.get_running_loop()
+        handover: asyncio.Future[asyncio.Transport] = loop.create_future()
+        mark_as_handled(handover)
+        self._handover = handover
+        self._machine.handle(SocketEvent.START_TLS)
+        bridge = self._bridge
+        # Stop taking plaintext now: bytes still in flight are the TLS handshake's.
+        bridge.close_readable()
+        flush = bridge.close_writable()
+        if flush is not None:
+            mark_as_handled(flush)
+        elif bridge.writable._state == "closed":
+            self._hand_over()
+        elif bridge.writable._state != "writable":
+            self._fail_handover(
+                SocketError(
+                    "start_tls() cannot upgrade: the writable stream was aborted or errored"
+                )
+            )
+        return Socket(
+            functools.partial(_upgrade, handover, self._upgrader, expected, self._name),
+            name=self._name,
+            secure_transport="on",
+            allow_half_open=self._machine.allow_half_open,
+        )
+
+    async def __aenter__(self) -> Socket:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        closed = self.close()
+        try:
+            # Shielded: cancelling the block must not cancel the socket's own `closed`.
+            await asyncio.shield(closed)
+        except SocketError:
+            if exc is None:
+                raise
+
+    def __repr__(self) -> str:
+        return f"<Socket {self._name} {self._machine.state.value}>"
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _opener_done(self, task: asyncio.Future[object]) -> None:
+        self._open_task = None
+        if task.cancelled():
+            if self._machine.state is not _S.CLOSED:
+                self._connect_failed(SocketError(f"connecting to {self._name!r} was cancelled"))
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._connect_failed(exc)
+            return
+        self._machine.handle(SocketEvent.CONNECTED)
+        state = self._machine.state
+        if state is _S.CLOSED or state is _S.ERRORED:
+            # Closed while the attempt was finishing, or lost before it finished.
+            self._bridge.abort_transport()
+            return
+        peername, sockname = self._bridge.addresses()
+        info = SocketInfo(_format(peername), _format(sockname), self._bridge.alpn())
+        if not self._opened.done():
+            self._opened.set_result(info)
+
+    def _connect_failed(self, exc: BaseException) -> None:
+        self._bridge.abort_transport()
+        self._machine.handle(SocketEvent.CONNECT_FAILED)
+        if self._machine.state is not _S.ERRORED:
+            return
+        error = connect_error(exc, self._name)
+        self._fail(error)
+
+    def _fail(self, error: SocketError) -> None:
+        # Connect step 7: reject closed and opened with the error; error both streams (the
+        # writable through its start, which is `opened`).
+        _reject(self._opened, error)
+        _reject(self._closed, error)
+        self._bridge.error_readable(error)
+        self._fail_handover(error)
+
+    # -- closing -----------------------------------------------------------------------------
+
+    def _close_before_open(self, reason: object) -> None:
+        # Decision 4: abort the attempt at once.
+        task = self._open_task
+        if task is not None:
+            task.cancel()
+        self._bridge.abort_transport()
+        error = (
+            closed_error(self._name, "was closed before its connection opened")
+            if reason is None
+            else as_exception(reason)
+        )
+        self._bridge.error_readable(closed_error(self._name, "was closed"))
+        self._bridge.abort_writable(error if reason is None else reason)
+        _reject(self._opened, error)
+        _resolve(self._closed)
+
+    def _close_open(self) -> None:
+        # Decision 4: reads fail at once; writes already accepted are flushed, then the
+        # connection closes (writable_closing() does it when the flush is done).
+        bridge = self._bridge
+        bridge.error_readable(closed_error(self._name, "is closing: close() was called"))
+        flush = bridge.close_writable()
+        if flush is not None:
+            mark_as_handled(flush)
+        elif self._machine.write is WriteState.SHUT:
+            bridge.close_transport()
+        # Otherwise the application's own close of the writable is under way; its sink
+        # close arrives in the closing state and closes the connection.
+
+    # -- what the bridge reports (BridgeListener) --------------------------------------------
+
+    def peer_fin(self) -> None:
+        self._machine.handle(ReadEvent.PEER_FIN)
+        self._apply_rules()
+
+    def readable_cancelled(self) -> None:
+        self._machine.handle(ReadEvent.CANCEL)
+        self._apply_rules()
+
+    def writable_closing(self) -> None:
+        state = self._machine.state
+        if state is _S.OPEN:
+            self._bridge.shutdown_write()
+            self._write_shut()
+        elif state is _S.CLOSING:
+            self._write_shut()
+            self._bridge.close_transport()
+        elif state is _S.UPGRADING:
+            self._hand_over()
+
+    def writable_done(self) -> None:
+        state = self._machine.state
+        if state is _S.OPEN:
+            self._bridge.shutdown_write()
+            self._write_shut()
+        elif state is _S.CLOSING:
+            self._write_shut()
+            self._bridge.close_transport()
+        elif state is _S.UPGRADING:
+            self._fail_handover(
+                SocketError(
+                    "start_tls() cannot upgrade: the writable stream was aborted or errored"
+                )
+            )
+
+    def connection_ended(self, exc: BaseException | None) -> None:
+        machine = self._machine
+        before = machine.state
+        if exc is None:
+            machine.handle(SocketEvent.CONNECTION_LOST)
+        else:
+            machine.handle(SocketEvent.CONNECTION_BROKEN)
+        state = machine.state
+        if state is _S.CLOSED:
+            _resolve(self._closed)
+        elif state is _S.ERRORED and before is not _S.ERRORED:
+            if exc is not None:
+                error = broken_error(exc, self._name)
+            elif before is _S.UPGRADING:
+                error = SocketError(
+                    f"the peer at {self._name!r} closed the connection before start_tls() "
+                    "could upgrade it"
+                )
+            else:
+                error = connect_error(
+                    ConnectionResetError("the peer closed the connection at once"), self._name
+                )
+            self._fail(error)
+
+    # -- coupling rules and the upgrade ------------------------------------------------------
+
+    def _write_shut(self) -> None:
+        if self._machine.write is not WriteState.SHUT:
+            self._machine.handle(WriteEvent.SHUTDOWN)
+            self._apply_rules()
+
+    def _apply_rules(self) -> None:
+        machine = self._machine
+        if machine.fin_due:
+            # Decision 3: the peer's FIN without allow_half_open: flush, then our FIN.
+            machine.handle(WriteEvent.FLUSH)
+            flush = self._bridge.close_writable()
+            if flush is not None:
+                mark_as_handled(flush)
+        if machine.finish_due:
+            machine.handle(SocketEvent.FINISH)
+            self._bridge.close_transport()
+
+    def _hand_over(self) -> None:
+        handover = self._handover
+        transport = self._bridge.detach()
+        self._machine.handle(SocketEvent.HANDED_OVER)
+        self._upgraded = True
+        _resolve(self._closed)
+        if handover is None or handover.done():
+            # The TLS socket was closed before it got the connection.
+            if transport is not None:
+                transport.abort()
+        elif transport is None:
+            _reject(handover, SocketError("start_tls() found no connection to upgrade"))
+        else:
+            handover.set_result(transport)
+
+    def _fail_handover(self, error: SocketError) -> None:
+        handover = self._handover
+        if handover is not None:
+            _reject(handover, error)
+        if self._machine.state is _S.UPGRADING:
+            self._bridge.abort_transport()
+
+
+async def _upgrade(
+    handover: asyncio.Future[asyncio.Transport],
+    upgrader: Upgrader | None,
+    expected_server_hostname: str | None,
+    name: str,
+    protocol: asyncio.BaseProtocol,
+) -> None:
+    """The opener of a socket returned by ``start_tls()``."""
+    transport = await handover
+    if upgrader is None:
+        transport.abort()
+        raise SocketError(
+            f"start_tls() cannot upgrade the connection to {name!r}: TLS is not available "
+            "in this build yet"
+        )
+    try:
+        await upgrader(transport, protocol, expected_server_hostname)
+    except BaseException:
+        transport.abort()
+        raise
+
+
+def _start_tls_options(options: dict[str, object]) -> str | None:
+    expected: str | None = None
+    for key, value in options.items():
+        if key not in _START_TLS_OPTIONS:
+            raise SocketError(
+                f"unknown start_tls() option {key!r}: the option is 'expected_server_hostname'"
+            )
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            raise SocketError(
+                f"expected_server_hostname must be a non-empty string, got {value!r}"
+            )
+        expected = value
+    return expected
+
+
+def _format(address: Any) -> str | None:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return format_host_port(str(address[0]), int(address[1]))
+    return None if address is None else str(address)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _reject(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)

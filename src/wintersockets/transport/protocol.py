@@ -1,0 +1,520 @@
+"""The bridge between one asyncio transport and a socket's two streams.
+
+This is the only module that touches asyncio transports. :class:`StreamBridge` is the
+transport's protocol, the ``readable`` byte stream's underlying source and the
+``writable`` stream's underlying sink at once, so each byte crosses one object.
+
+Reading
+    When a BYOB read is pending, the kernel writes straight into the caller's buffer:
+    ``get_buffer()`` returns ``byob_request.view`` and ``buffer_updated(n)`` responds with
+    ``n``. Otherwise data is enqueued as ``bytes`` for the default reader. The readable
+    has a high-water mark of :data:`READ_HIGH_WATER_MARK` bytes; when its queue reaches it
+    the transport's reading is paused, and the stream's ``pull`` resumes it, so the
+    kernel's receive window pushes back on the peer.
+
+    Which protocol interface the transport drives was chosen by measurement (see
+    ``tests/transport/README`` in the report and :data:`SWITCH_READ_MODE`): uvloop always
+    reads into a buffer we supply (``BufferedProtocol``), whose copy out to ``bytes`` costs
+    what uvloop's own copy into ``data_received`` would. The default loop's selector
+    transport reads up to 256 KiB per ``recv()`` into a fresh ``bytes`` for a plain
+    ``Protocol``, one copy fewer than any buffer of ours; so on that loop the bridge is a
+    ``Protocol`` while default reads are pending and becomes a ``BufferedProtocol`` (by
+    changing its class, which has the same layout) while BYOB reads are.
+
+Writing
+    The writable's size algorithm runs inside ``writer.write()``; it converts the chunk
+    (DESIGN.md decision 7: ``bytes`` as is, other bytes-like objects copied, ``str`` as
+    UTF-8, anything else a ``TypeError`` that errors the writable) and queues the result,
+    which the sink's ``write`` takes in the same order. A sink write hands the bytes to the
+    transport and completes at once, unless the transport has paused writing; then it
+    completes when ``resume_writing()`` is called. ``writer.ready`` and ``desired_size``
+    follow from that, as the Streams spec defines them.
+
+Lifecycle decisions (FIN, close, upgrade) belong to the socket layer: the bridge reports
+events to a :class:`BridgeListener` and offers operations for the socket to call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+
+from wintersockets.streams._promises import transform_promise
+from wintersockets.streams.byte_controller import (
+    ReadableByteStreamController,
+    set_up_readable_byte_stream_controller,
+)
+from wintersockets.streams.readable_stream import ReadableStream, initialize_readable_stream
+from wintersockets.streams.writable_stream import (
+    WritableStream,
+    create_writable_stream,
+    writable_stream_abort,
+    writable_stream_close,
+    writable_stream_close_queued_or_in_flight,
+)
+
+from .errors import broken_error, closed_error
+
+if TYPE_CHECKING:
+    from wintersockets.streams.byob_request import ReadableStreamBYOBRequest
+    from wintersockets.streams.writable_controller import WritableStreamDefaultController
+
+__all__: list[str] = []
+
+# Bytes the readable may hold unread before reading pauses. Measured (see the report): at
+# 64 KiB a consumer slower than the network pauses and resumes about once per chunk; at
+# 256 KiB the pauses stop mattering, and an idle socket holds no buffer either way.
+READ_HIGH_WATER_MARK: Final = 256 * 1024
+# Bytes the writable may queue before ``desired_size`` reaches 0, on top of the
+# transport's own buffer (whose limits asyncio sets: 64 KiB high, 16 KiB low).
+WRITE_HIGH_WATER_MARK: Final = 64 * 1024
+# The buffer default reads land in before they are copied out to ``bytes``: one per loop,
+# shared by its sockets, since a read fills it and copies out with no await in between.
+SCRATCH_SIZE: Final = 256 * 1024
+# Whether the default loop's bridge switches between Protocol and BufferedProtocol.
+SWITCH_READ_MODE: Final = True
+
+_scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
+    weakref.WeakKeyDictionary()
+)
+_SURROGATES: Final = re.compile("[\ud800-\udfff]")
+
+
+def _scratch_for(loop: asyncio.AbstractEventLoop) -> memoryview:
+    scratch = _scratch_buffers.get(loop)
+    if scratch is None:
+        scratch = _scratch_buffers[loop] = memoryview(bytearray(SCRATCH_SIZE))
+    return scratch
+
+
+def encode_chunk(chunk: object) -> bytes:
+    """The bytes a chunk written to a socket sends (DESIGN.md decision 7).
+
+    Raises:
+        TypeError: ``chunk`` is neither bytes-like nor ``str``.
+    """
+    if type(chunk) is bytes:
+        return chunk
+    if isinstance(chunk, str):
+        try:
+            return chunk.encode()
+        except UnicodeEncodeError:
+            # As Web IDL's USVString conversion does, lone surrogates become U+FFFD.
+            return _SURROGATES.sub("\ufffd", chunk).encode()
+    try:
+        view = memoryview(chunk)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            "a socket's writable takes bytes-like objects (bytes, bytearray, memoryview) "
+            f"or str, got {type(chunk).__name__}"
+        ) from None
+    return view.tobytes()
+
+
+class BridgeListener(Protocol):
+    """What the socket layer hears from a bridge. Each call runs synchronously."""
+
+    def peer_fin(self) -> None:
+        """The peer sent FIN; the readable is closed after the data already received."""
+
+    def readable_cancelled(self) -> None:
+        """The application cancelled the readable; later data is discarded."""
+
+    def writable_closing(self) -> None:
+        """The writable's queue is flushed and its sink is closing: send FIN, or close."""
+
+    def writable_done(self) -> None:
+        """The writable was aborted or errored by a bad chunk: nothing more will be sent."""
+
+    def connection_ended(self, exc: BaseException | None) -> None:
+        """The transport is gone: cleanly (``None``) or because of ``exc``."""
+
+
+class StreamBridge(asyncio.BaseProtocol):
+    """A transport's protocol, the readable's source and the writable's sink in one.
+
+    Create it with :meth:`create` (the streams need a running loop), give it to the
+    transport as its protocol, and read its :attr:`readable` and :attr:`writable`.
+    """
+
+    __slots__ = (
+        "_byob_request",
+        "_drain",
+        "_listener",
+        "_name",
+        "_outgoing",
+        "_read_controller",
+        "_read_open",
+        "_reading_paused",
+        "_scratch",
+        "_switchable",
+        "_transport",
+        "_write_controller",
+        "_write_paused",
+        "readable",
+        "writable",
+    )
+
+    _byob_request: ReadableStreamBYOBRequest | None
+    _drain: asyncio.Future[None] | None
+    _listener: BridgeListener
+    _name: str
+    _outgoing: deque[bytes]
+    _read_controller: ReadableByteStreamController
+    _read_open: bool
+    _reading_paused: bool
+    _scratch: memoryview | None
+    _switchable: bool
+    _transport: asyncio.Transport | None
+    _write_controller: WritableStreamDefaultController | None
+    _write_paused: bool
+    readable: ReadableStream[bytes]
+    writable: WritableStream
+
+    @classmethod
+    def create(
+        cls, listener: BridgeListener, started: asyncio.Future[Any], name: str
+    ) -> StreamBridge:
+        """A bridge with fresh streams, not yet attached to a transport.
+
+        Args:
+            listener: the socket, told about FIN, cancel, close and loss.
+            started: settles when the connection is open; the writable sends nothing before
+                (writes are queued), and is errored with its rejection reason.
+            name: ``host:port``, for error messages.
+        """
+        self: StreamBridge = object.__new__(_DataBridge if SWITCH_READ_MODE else _BufferedBridge)
+        self._listener = listener
+        self._name = name
+        self._transport = None
+        self._byob_request = None
+        self._drain = None
+        self._read_open = True
+        self._reading_paused = False
+        self._write_paused = False
+        self._switchable = False
+        self._scratch = None
+        self._outgoing = deque()
+        self._write_controller = None
+        # [set up with byte reading support], https://streams.spec.whatwg.org/#readablestream-set-up-with-byte-reading-support
+        readable: ReadableStream[bytes] = ReadableStream.__new__(ReadableStream)
+        initialize_readable_stream(readable)
+        controller = ReadableByteStreamController.__new__(ReadableByteStreamController)
+        set_up_readable_byte_stream_controller(
+            readable,
+            controller,
+            _return_none,
+            self._pull,
+            self._cancel,
+            READ_HIGH_WATER_MARK,
+            None,
+        )
+        self._read_controller = controller
+        self.readable = readable
+        self.writable = create_writable_stream(
+            lambda: started,
+            self._write,
+            self._close,
+            self._abort,
+            WRITE_HIGH_WATER_MARK,
+            self._chunk_size,
+        )
+        # To error the writable when the connection is lost, as a sink's `start` keeps its
+        # controller (CreateWritableStream gives the algorithms no controller).
+        self._write_controller = self.writable._controller
+        return self
+
+    # -- asyncio protocol callbacks ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but have its methods.
+        self._transport = cast("asyncio.Transport", transport)
+        loop = asyncio.get_running_loop()
+        self._scratch = _scratch_for(loop)
+        # Only the default loop's own socket transport reads straight into bytes.
+        self._switchable = SWITCH_READ_MODE and type(transport).__module__.startswith("asyncio.")
+        if not self._switchable and type(self) is _DataBridge:
+            self._become(_BufferedBridge)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        drain = self._drain
+        if drain is not None:
+            self._drain = None
+            if not drain.done():
+                drain.set_result(None)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # A BYOB read is pending: the kernel writes into the caller's buffer.
+        if self._read_controller._pending_pull_intos and self._read_open:
+            request = self._read_controller.byob_request
+            if request is not None and request.view is not None:
+                self._byob_request = request
+                return request.view
+        self._byob_request = None
+        scratch = self._scratch
+        assert scratch is not None
+        return scratch
+
+    def buffer_updated(self, nbytes: int) -> None:
+        request = self._byob_request
+        if request is not None:
+            self._byob_request = None
+            request.respond(nbytes)
+        elif self._read_open:
+            scratch = self._scratch
+            assert scratch is not None
+            self._read_controller.enqueue(scratch[:nbytes].tobytes())
+        else:
+            return
+        self._pause_reading_if_full()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._read_open:
+            return
+        controller = self._read_controller
+        if controller._pending_pull_intos:
+            request = controller.byob_request
+            view = None if request is None else request.view
+            if request is not None and view is not None:
+                n = min(len(view), len(data))
+                view[:n] = data[:n]
+                request.respond(n)
+                data = data[n:]
+                if not data or not self._read_open:
+                    self._pause_reading_if_full()
+                    return
+        controller.enqueue(data)
+        self._pause_reading_if_full()
+
+    def eof_received(self) -> bool:
+        self._end_readable()
+        self._listener.peer_fin()
+        # Keep the transport open: the write direction is the socket's to close.
+        return True
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        transport = self._transport
+        self._byob_request = None
+        error = None if exc is None else broken_error(exc, self._name)
+        if error is None:
+            self._end_readable()
+        elif self._read_open:
+            self._read_open = False
+            self._read_controller.error(error)
+        writable_error = error or closed_error(self._name, "was closed")
+        drain = self._drain
+        if drain is not None:
+            self._drain = None
+            if not drain.done():
+                drain.set_exception(writable_error)
+        write_controller = self._write_controller
+        if write_controller is not None:
+            write_controller.error(writable_error)
+        self._outgoing.clear()
+        if transport is not None:
+            self._transport = None
+        self._listener.connection_ended(exc)
+
+    # -- the readable's underlying source ----------------------------------------------------
+
+    def _pull(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        if self._switchable:
+            # BYOB reads want the kernel to fill their buffers; default reads want bytes.
+            wanted = _BufferedBridge if self._read_controller._pending_pull_intos else _DataBridge
+            if type(self) is not wanted:
+                self._become(wanted)
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+
+    def _cancel(self, _reason: object) -> None:
+        self._read_open = False
+        transport = self._transport
+        if self._reading_paused and transport is not None:
+            # Keep reading (and discarding) to see the peer's FIN or RST.
+            self._reading_paused = False
+            transport.resume_reading()
+        self._listener.readable_cancelled()
+
+    def _pause_reading_if_full(self) -> None:
+        controller = self._read_controller
+        if (
+            not self._reading_paused
+            and controller._strategy_hwm - controller._queue_total_size <= 0
+            and self._transport is not None
+        ):
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def _end_readable(self) -> None:
+        # The peer's FIN, or a clean end: close the readable after the data it holds, and
+        # end a pending BYOB read with 0 bytes, as the spec asks of a source that closes.
+        self._byob_request = None
+        if not self._read_open:
+            return
+        self._read_open = False
+        controller = self._read_controller
+        controller.close()
+        request = controller.byob_request
+        if request is not None:
+            request.respond(0)
+
+    def _become(self, cls: type[StreamBridge]) -> None:
+        # Both classes have exactly StreamBridge's slots, so the object can change class;
+        # set_protocol() makes the transport look again at which interface to drive.
+        self.__class__ = cls
+        transport = self._transport
+        if transport is not None:
+            transport.set_protocol(self)
+
+    # -- the writable's underlying sink ------------------------------------------------------
+
+    def _chunk_size(self, chunk: object) -> int:
+        # The writable's size algorithm, run inside writer.write(): the copy made here is
+        # what decision 7 promises ("copied at write() time").
+        try:
+            data = encode_chunk(chunk)
+        except TypeError:
+            self._listener.writable_done()
+            raise
+        self._outgoing.append(data)
+        return len(data)
+
+    def _write(self, _chunk: object) -> asyncio.Future[None] | None:
+        data = self._outgoing.popleft()
+        transport = self._transport
+        if transport is None:
+            raise closed_error(self._name, "is not connected")
+        if data:
+            transport.write(data)
+        if self._write_paused:
+            return self._drain_future()
+        return None
+
+    def _close(self) -> asyncio.Future[Any] | None:
+        if self._write_paused:
+            # Flush what the transport holds down to its low-water mark first.
+            return transform_promise(
+                self._drain_future(), lambda _: self._listener.writable_closing()
+            )
+        self._listener.writable_closing()
+        return None
+
+    def _abort(self, _reason: object) -> None:
+        self._outgoing.clear()
+        self._listener.writable_done()
+
+    def _drain_future(self) -> asyncio.Future[None]:
+        drain = self._drain
+        if drain is None:
+            drain = self._drain = asyncio.get_running_loop().create_future()
+        return drain
+
+    # -- operations for the socket layer -----------------------------------------------------
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The transport, once connected and until lost or handed over."""
+        return self._transport
+
+    def addresses(self) -> tuple[Any, Any]:
+        """The transport's ``(peername, sockname)``, as the socket module gives them."""
+        transport = self._transport
+        if transport is None:
+            return None, None
+        return transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+
+    def alpn(self) -> str | None:
+        """The protocol ALPN selected, for a TLS transport; else ``None``."""
+        transport = self._transport
+        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        selected: str | None = ssl_object.selected_alpn_protocol()
+        return selected
+
+    def shutdown_write(self) -> None:
+        """Send FIN after what the transport holds, if the transport can half-close."""
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and transport.can_write_eof():
+            transport.write_eof()
+
+    def close_transport(self) -> None:
+        """Close the transport after it flushes; ``connection_lost`` follows."""
+        transport = self._transport
+        if transport is not None:
+            transport.close()
+
+    def abort_transport(self) -> None:
+        """Drop the connection at once, discarding unsent data."""
+        transport = self._transport
+        if transport is not None:
+            transport.abort()
+
+    def error_readable(self, error: BaseException) -> None:
+        """Error the readable (reads fail with ``error``) and discard later data."""
+        self._byob_request = None
+        if self._read_open:
+            self._read_open = False
+            self._read_controller.error(error)
+
+    def close_readable(self) -> None:
+        """Stop reading and close the readable; what it holds stays readable."""
+        transport = self._transport
+        if transport is not None and not self._reading_paused:
+            self._reading_paused = True
+            transport.pause_reading()
+        self._end_readable()
+
+    def close_writable(self) -> asyncio.Future[None] | None:
+        """Close the writable after its queued writes, unless it is closing or finished.
+
+        Returns:
+            The close's future, or ``None`` if the writable was already closing, closed or
+            errored (its sink's close or abort tells the socket when it is done).
+        """
+        writable = self.writable
+        if writable._state != "writable" or writable_stream_close_queued_or_in_flight(writable):
+            return None
+        return writable_stream_close(writable)
+
+    def abort_writable(self, reason: object) -> None:
+        """Abort the writable with ``reason``, discarding queued writes."""
+        promise = writable_stream_abort(self.writable, reason)
+        promise.add_done_callback(_retrieve)
+
+    def detach(self) -> asyncio.Transport | None:
+        """Give up the transport (for ``start_tls``); the bridge hears no more of it."""
+        transport, self._transport = self._transport, None
+        return transport
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _return_none() -> None:
+    return None
+
+
+class _DataBridge(StreamBridge, asyncio.Protocol):
+    """The bridge as a plain ``Protocol``: the transport hands it ``bytes``."""
+
+    __slots__ = ()
+
+
+class _BufferedBridge(StreamBridge, asyncio.BufferedProtocol):
+    """The bridge as a ``BufferedProtocol``: the transport reads into its buffers."""
+
+    __slots__ = ()
