@@ -31,21 +31,16 @@ __all__ = [
 
 @dataclass
 class Listener:
-    """A listening socket on loopback."""
+    """A listening socket on loopback, and where it listens."""
 
     sock: socket.socket
+    host: str
+    port: int
 
-    @property
-    def host(self) -> str:
-        return str(self.sock.getsockname()[0])
-
-    @property
-    def port(self) -> int:
-        return int(self.sock.getsockname()[1])
-
-    @property
-    def family(self) -> socket.AddressFamily:
-        return self.sock.family
+    @classmethod
+    def of(cls, sock: socket.socket) -> Listener:
+        host, port = sock.getsockname()[:2]
+        return cls(sock, str(host), int(port))
 
     def has_pending_connection(self) -> bool:
         """Whether a connection is waiting in the accept queue (none was accepted)."""
@@ -75,7 +70,7 @@ def _bind(host: str, backlog: int) -> socket.socket:
 def listener(host: str = "127.0.0.1", backlog: int = 16) -> Iterator[Listener]:
     """A listener on a free port of ``host``; closed on exit."""
     with _bind(host, backlog) as sock:
-        yield Listener(sock)
+        yield Listener.of(sock)
 
 
 @contextlib.contextmanager
@@ -85,7 +80,7 @@ def black_hole(host: str = "127.0.0.1") -> Iterator[Listener]:
         address = sock.getsockname()
         # Blocking connect: returns once the filler sits in the accept queue.
         with socket.create_connection(address[:2], timeout=5):
-            yield Listener(sock)
+            yield Listener.of(sock)
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
