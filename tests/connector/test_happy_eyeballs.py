@@ -196,3 +196,14 @@ async def test_bad_arguments_are_value_errors() -> None:
         await race_connections([])
     with pytest.raises(ValueError, match="delay must be a non-negative number"):
         await race_connections([info("127.0.0.1", 1)], delay=-1)
+
+
+async def test_a_second_cancel_during_cleanup_still_closes_every_attempt() -> None:
+    with no_socket_leak(), black_hole("::1") as hole6, black_hole("127.0.0.1") as hole4:
+        race = asyncio.ensure_future(race_connections([info_of(hole6), info_of(hole4)], delay=0))
+        await asyncio.sleep(0.1)
+        race.cancel()
+        await asyncio.sleep(0)  # the race is now cancelling its attempts and waiting for them
+        race.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await race
