@@ -396,3 +396,17 @@ async def test_a_silent_proxy_times_out_and_leaves_nothing_open() -> None:
         async with scripted_proxy(hold) as address:
             with pytest.raises(SocketError, match=r"timed out after 0\.2 seconds"):
                 await dial("example.com", 443, proxy=f"socks5://{address}", timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("x" * 64 + ".example", "cannot be sent to a SOCKS5 proxy"),
+        ("a." * 130 + "example", r"is too long for a SOCKS5 proxy \(255 bytes\)"),
+    ],
+)
+async def test_a_name_socks5_cannot_carry_is_refused(
+    host: str, message: str, socks5_proxy: ProxyServer
+) -> None:
+    with no_socket_leak(), pytest.raises(SocketError, match=message):
+        await dial(host, 443, proxy=socks5_proxy.url, timeout=LIMIT)

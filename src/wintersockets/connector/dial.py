@@ -106,18 +106,18 @@ async def dial(
     if timeout is not None:
         _check_number("timeout", timeout, allow_zero=False)
     settings = parse_proxy_url(proxy) if isinstance(proxy, str) else proxy
-    check_literal_destination(hostname, port, policy)
     literal = parse_ip_literal(hostname)
+    _check_destination(hostname, literal, port, policy)
     description = format_address(literal, port) if literal else f"{hostname!r} port {port}"
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
             if settings is None:
                 return await _connect_direct(
-                    hostname, port, policy, happy_eyeballs_delay, description
+                    hostname, literal, port, policy, happy_eyeballs_delay, description
                 )
             return await _connect_through_proxy(
-                hostname, port, settings, happy_eyeballs_delay, description
+                hostname, literal, port, settings, happy_eyeballs_delay, description
             )
     except TimeoutError as exc:
         if not deadline.expired():
@@ -138,12 +138,18 @@ def check_literal_destination(hostname: str, port: int, policy: EgressPolicy | N
     Raises:
         SocketError: The destination is blocked; the message says by which rule.
     """
+    if policy is not None:
+        _check_destination(hostname, parse_ip_literal(hostname), port, policy)
+
+
+def _check_destination(
+    hostname: str, literal: IPAddress | None, port: int, policy: EgressPolicy | None
+) -> None:
     if policy is None:
         return
     reason = policy.check_port(port)
     if reason is not None:
         raise SocketError(blocked_message(f"{hostname!r} port {port}", reason))
-    literal = parse_ip_literal(hostname)
     lenient = lenient_ipv4(hostname)
     for address in (literal, lenient):
         if address is None:
@@ -166,12 +172,13 @@ def check_literal_destination(hostname: str, port: int, policy: EgressPolicy | N
 
 async def _connect_direct(
     hostname: str,
+    literal: IPAddress | None,
     port: int,
     policy: EgressPolicy | None,
     delay: float,
     description: str,
 ) -> socket.socket:
-    infos = await _resolve(hostname, port)
+    infos = await _resolve(hostname, literal, port)
     if policy is not None:
         infos = _allowed(infos, hostname, port, policy)
     sock = await race_connections(
@@ -189,6 +196,7 @@ async def _connect_direct(
 
 async def _connect_through_proxy(
     hostname: str,
+    literal: IPAddress | None,
     port: int,
     proxy: ProxySettings,
     delay: float,
@@ -196,13 +204,14 @@ async def _connect_through_proxy(
 ) -> socket.socket:
     # Not the policy: the proxy's address is trusted configuration (module docstring).
     try:
-        sock = await _connect_direct(proxy.host, proxy.port, None, delay, proxy.description)
+        sock = await _connect_direct(
+            proxy.host, parse_ip_literal(proxy.host), proxy.port, None, delay, proxy.description
+        )
     except SocketError as exc:
         raise SocketError(
             f"could not connect to {description}: cannot reach the proxy: {exc.message}"
         ) from exc.__cause__
     try:
-        literal = parse_ip_literal(hostname)
         if literal is not None:
             # The checked address, never the spelling: the proxy must not reread it.
             bare = literal if literal.version == 4 else ipaddress.IPv6Address(int(literal))
@@ -216,8 +225,7 @@ async def _connect_through_proxy(
     return sock
 
 
-async def _resolve(hostname: str, port: int) -> list[AddrInfo]:
-    literal = parse_ip_literal(hostname)
+async def _resolve(hostname: str, literal: IPAddress | None, port: int) -> list[AddrInfo]:
     if literal is not None:
         return [_literal_addrinfo(hostname, literal, port)]
     loop = asyncio.get_running_loop()

@@ -194,8 +194,7 @@ async def proxy_handshake(sock: socket.socket, proxy: ProxySettings, host: str, 
     loop = asyncio.get_running_loop()
     stream = _SocketStream(sock, loop)
     kind = ProxyType.HTTP if proxy.scheme == "http" else ProxyType.SOCKS5
-    if proxy.scheme == "socks5" and len(host.encode("idna")) > 255:
-        raise SocketError(f"host name {host!r} is too long for a SOCKS5 proxy (255 bytes)")
+    _check_destination_name(proxy, host)
     connector = create_connector(
         proxy_type=kind,
         username=proxy.username,
@@ -324,6 +323,18 @@ def _why_refused(proxy: ProxySettings, stream: _SocketStream, exc: BaseException
         text = _SOCKS5_REPLIES.get(code, "unknown error")
         return f"the proxy reported: {text} (SOCKS5 reply {code})"
     return f"the proxy sent an invalid reply: {exc}"
+
+
+def _check_destination_name(proxy: ProxySettings, host: str) -> None:
+    """Refuse a host name the proxy protocol cannot carry, before sending anything."""
+    if proxy.scheme != "socks5":
+        return
+    try:
+        encoded = host.encode("idna")  # what python-socks sends
+    except UnicodeError as exc:
+        raise SocketError(f"host name {host!r} cannot be sent to a SOCKS5 proxy: {exc}") from exc
+    if len(encoded) > 255:
+        raise SocketError(f"host name {host!r} is too long for a SOCKS5 proxy (255 bytes)")
 
 
 def _is_ipv4(host: str) -> bool:
