@@ -232,7 +232,7 @@ def test_transitions_are_logged_at_debug_level(caplog: pytest.LogCaptureFixture)
     machine = SocketMachine(allow_half_open=False, name="example.com:80")
     with caplog.at_level(logging.DEBUG, logger="wintersockets.socket"):
         machine.handle(E.CONNECTED)
-    assert caplog.messages == ["example.com:80: connecting --connected--> open"]
+    assert caplog.messages == ["example.com:80 socket: connecting --connected--> open"]
 
 
 def test_repr_shows_all_three_states() -> None:

@@ -185,6 +185,7 @@ class SocketMachine:
             InvalidTransition: the current state has no transition for ``event``.
         """
         old: State
+        machine = "socket"
         if isinstance(event, SocketEvent):
             old = self.state
             new_state = SOCKET_TRANSITIONS.get((self.state, event))
@@ -193,18 +194,20 @@ class SocketMachine:
             self.state = new_state
             new: State = new_state
         elif isinstance(event, ReadEvent):
+            machine = "read"
             old = self.read
             new_read = READ_TRANSITIONS.get((self.read, event))
             if new_read is None:
                 raise InvalidTransition(self.read, event)
             self.read = new = new_read
         else:
+            machine = "write"
             old = self.write
             new_write = WRITE_TRANSITIONS.get((self.write, event))
             if new_write is None:
                 raise InvalidTransition(self.write, event)
             self.write = new = new_write
-        logger.debug("%s: %s --%s--> %s", self.name, old.value, event.value, new.value)
+        logger.debug("%s %s: %s --%s--> %s", self.name, machine, old.value, event.value, new.value)
 
     @property
     def fin_due(self) -> bool:

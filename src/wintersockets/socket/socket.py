@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 from wintersockets.errors import SocketError
 from wintersockets.streams._promises import as_exception, mark_as_handled
-from wintersockets.transport.errors import broken_error, closed_error, connect_error
+from wintersockets.transport.errors import closed_error, connect_error
 from wintersockets.transport.protocol import StreamBridge
 
 from ._state import ReadEvent, SocketEvent, SocketMachine, SocketState, WriteEvent, WriteState
@@ -363,10 +363,10 @@ class Socket:
                 )
             )
 
-    def connection_ended(self, exc: BaseException | None) -> None:
+    def connection_ended(self, error: SocketError | None) -> None:
         machine = self._machine
         before = machine.state
-        if exc is None:
+        if error is None:
             machine.handle(SocketEvent.CONNECTION_LOST)
         else:
             machine.handle(SocketEvent.CONNECTION_BROKEN)
@@ -374,17 +374,17 @@ class Socket:
         if state is _S.CLOSED:
             _resolve(self._closed)
         elif state is _S.ERRORED and before is not _S.ERRORED:
-            if exc is not None:
-                error = broken_error(exc, self._name)
-            elif before is _S.UPGRADING:
-                error = SocketError(
-                    f"the peer at {self._name!r} closed the connection before start_tls() "
-                    "could upgrade it"
-                )
-            else:
-                error = connect_error(
-                    ConnectionResetError("the peer closed the connection at once"), self._name
-                )
+            if error is None:
+                if before is _S.UPGRADING:
+                    error = SocketError(
+                        f"the peer at {self._name!r} closed the connection before "
+                        "start_tls() could upgrade it"
+                    )
+                else:
+                    error = connect_error(
+                        ConnectionResetError("the peer closed the connection at once"),
+                        self._name,
+                    )
             self._fail(error)
 
     # -- coupling rules and the upgrade ------------------------------------------------------

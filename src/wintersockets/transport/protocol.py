@@ -47,7 +47,12 @@ from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
     set_up_readable_byte_stream_controller,
 )
-from wintersockets.streams.readable_stream import ReadableStream, initialize_readable_stream
+from wintersockets.streams.readable_stream import (
+    ReadableStream,
+    initialize_readable_stream,
+    readable_stream_get_num_read_requests,
+    readable_stream_has_default_reader,
+)
 from wintersockets.streams.writable_stream import (
     WritableStream,
     create_writable_stream,
@@ -59,6 +64,7 @@ from wintersockets.streams.writable_stream import (
 from .errors import broken_error, closed_error
 
 if TYPE_CHECKING:
+    from wintersockets.errors import SocketError
     from wintersockets.streams.byob_request import ReadableStreamBYOBRequest
     from wintersockets.streams.writable_controller import WritableStreamDefaultController
 
@@ -129,8 +135,12 @@ class BridgeListener(Protocol):
     def writable_done(self) -> None:
         """The writable was aborted or errored by a bad chunk: nothing more will be sent."""
 
-    def connection_ended(self, exc: BaseException | None) -> None:
-        """The transport is gone: cleanly (``None``) or because of ``exc``."""
+    def connection_ended(self, error: SocketError | None) -> None:
+        """The transport is gone: cleanly (``None``), or broken with ``error``.
+
+        ``error`` is the ``SocketError`` the streams were errored with; its ``__cause__``
+        is the transport's exception.
+        """
 
 
 class StreamBridge(asyncio.BaseProtocol):
@@ -142,6 +152,7 @@ class StreamBridge(asyncio.BaseProtocol):
 
     __slots__ = (
         "_byob_request",
+        "_detached",
         "_drain",
         "_listener",
         "_name",
@@ -159,6 +170,7 @@ class StreamBridge(asyncio.BaseProtocol):
     )
 
     _byob_request: ReadableStreamBYOBRequest | None
+    _detached: bool
     _drain: asyncio.Future[None] | None
     _listener: BridgeListener
     _name: str
@@ -191,6 +203,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._name = name
         self._transport = None
         self._byob_request = None
+        self._detached = False
         self._drain = None
         self._read_open = True
         self._reading_paused = False
@@ -294,12 +307,16 @@ class StreamBridge(asyncio.BaseProtocol):
         self._pause_reading_if_full()
 
     def eof_received(self) -> bool:
+        if self._detached:
+            return True
         self._end_readable()
         self._listener.peer_fin()
         # Keep the transport open: the write direction is the socket's to close.
         return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        if self._detached:
+            return  # the connection belongs to whoever took it
         transport = self._transport
         self._byob_request = None
         error = None if exc is None else broken_error(exc, self._name)
@@ -320,7 +337,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._outgoing.clear()
         if transport is not None:
             self._transport = None
-        self._listener.connection_ended(exc)
+        self._listener.connection_ended(error)
 
     # -- the readable's underlying source ----------------------------------------------------
 
@@ -330,9 +347,16 @@ class StreamBridge(asyncio.BaseProtocol):
             return
         if self._switchable:
             # BYOB reads want the kernel to fill their buffers; default reads want bytes.
-            wanted = _BufferedBridge if self._read_controller._pending_pull_intos else _DataBridge
-            if type(self) is not wanted:
-                self._become(wanted)
+            # With neither pending (pulling to fill the queue), keep the current mode.
+            if self._read_controller._pending_pull_intos:
+                if type(self) is not _BufferedBridge:
+                    self._become(_BufferedBridge)
+            elif (
+                type(self) is not _DataBridge
+                and readable_stream_has_default_reader(self.readable)
+                and readable_stream_get_num_read_requests(self.readable)
+            ):
+                self._become(_DataBridge)
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
@@ -496,6 +520,7 @@ class StreamBridge(asyncio.BaseProtocol):
     def detach(self) -> asyncio.Transport | None:
         """Give up the transport (for ``start_tls``); the bridge hears no more of it."""
         transport, self._transport = self._transport, None
+        self._detached = True
         return transport
 
 

@@ -1,0 +1,149 @@
+"""Tests of Connector and connect(): the plain-TCP path, its errors, timeout and seams."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+
+from tests.peers.listeners import black_hole, no_socket_leak
+from tests.socket.peer import TIMEOUT, serve, unused_port
+from wintersockets.connector.address import SocketAddress
+from wintersockets.connector.connector import Connector, connect
+from wintersockets.errors import SocketError
+
+
+async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
+    await asyncio.wait([future], timeout=TIMEOUT)
+    assert future.done(), "the future did not settle"
+    return future.exception()
+
+
+async def test_connector_connect_has_the_same_contract_as_connect() -> None:
+    async with serve() as peer:
+        connector = Connector()
+        sock = connector.connect(SocketAddress("127.0.0.1", peer.port), {"allowHalfOpen": True})
+        conn = await peer.accept()
+        info = await asyncio.wait_for(sock.opened, TIMEOUT)
+        assert info.remote_address == peer.address
+        assert sock.allow_half_open
+        await sock.writable.get_writer().write(b"via a connector")
+        assert await conn.wait_received(15) == b"via a connector"
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
+async def test_names_are_resolved() -> None:
+    async with serve() as peer:
+        sock = connect(f"localhost:{peer.port}")
+        info = await asyncio.wait_for(sock.opened, TIMEOUT)
+        assert info.remote_address == peer.address
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
+async def test_ip_literals_are_not_looked_up() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def no_lookups(*args: object, **kwargs: object) -> Any:
+        raise AssertionError(f"getaddrinfo{args!r} was called for an IP literal")
+
+    async with serve() as peer, serve("::1") as peer6:
+        loop.getaddrinfo = no_lookups  # type: ignore[method-assign]
+        try:
+            for address in (peer.address, peer6.address):
+                sock = connect(address)
+                await asyncio.wait_for(sock.opened, TIMEOUT)
+                await asyncio.wait_for(sock.close(), TIMEOUT)
+        finally:
+            del loop.getaddrinfo
+
+
+async def test_refused_connection_names_the_address_and_chains_the_cause() -> None:
+    port = unused_port()
+    with no_socket_leak():
+        sock = connect(f"127.0.0.1:{port}")
+        error = await outcome(sock.opened)
+    assert isinstance(error, SocketError)
+    assert str(error) == (
+        f"SocketError: connecting to '127.0.0.1:{port}' failed: connection refused "
+        "(errno ECONNREFUSED)"
+    )
+    assert isinstance(error.__cause__, ConnectionRefusedError)
+
+
+async def test_every_failed_address_is_listed() -> None:
+    port = unused_port()
+    addresses = {
+        info[4][0] for info in socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+    }
+    sock = connect(f"localhost:{port}")
+    error = await outcome(sock.opened)
+    assert isinstance(error, SocketError)
+    assert f"'localhost:{port}'" in str(error)
+    if len(addresses) > 1:
+        assert f"all {len(addresses)} addresses failed" in str(error)
+        assert isinstance(error.__cause__, ExceptionGroup)
+    else:
+        assert isinstance(error.__cause__, ConnectionRefusedError)
+
+
+async def test_connect_timeout_rejects_opened_and_closes_the_attempt() -> None:
+    with black_hole() as hole, no_socket_leak():
+        sock = Connector(connect_timeout=0.05).connect(f"{hole.host}:{hole.port}")
+        error = await outcome(sock.opened)
+        assert isinstance(error, SocketError)
+        assert "timed out after 0.05 seconds" in str(error)
+        assert isinstance(error.__cause__, TimeoutError)
+        assert sock.closed.exception() is error
+
+
+async def test_close_aborts_a_hanging_attempt_at_once() -> None:
+    with black_hole() as hole, no_socket_leak():
+        sock = connect(f"{hole.host}:{hole.port}")
+        await asyncio.sleep(0.01)
+        assert not sock.opened.done()
+        sock.close()
+        assert isinstance(sock.opened.exception(), SocketError)
+        assert sock.closed.result() is None
+        await asyncio.sleep(0.01)  # the cancelled attempt closes its socket
+
+
+async def test_dial_is_the_seam_that_produces_the_connected_socket() -> None:
+    async with serve() as peer:
+
+        class ToPeer(Connector):
+            async def dial(self, hostname: str, port: int) -> socket.socket:
+                assert (hostname, port) == ("example.invalid", 4321)
+                return await super().dial("127.0.0.1", peer.port)
+
+        sock = ToPeer().connect("example.invalid:4321")
+        await peer.accept()
+        await asyncio.wait_for(sock.opened, TIMEOUT)
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
+async def test_a_socket_error_from_dial_is_passed_through_unchanged() -> None:
+    failure = SocketError("blocked by policy")
+
+    class Blocking(Connector):
+        async def dial(self, hostname: str, port: int) -> socket.socket:
+            raise failure
+
+    sock = Blocking().connect("127.0.0.1:9")
+    assert await outcome(sock.opened) is failure
+
+
+def test_connector_stores_its_settings() -> None:
+    connector = Connector(
+        tls="t", proxy="p", policy="x", connect_timeout=2.5, happy_eyeballs_delay=0
+    )
+    assert (connector.tls, connector.proxy, connector.policy) == ("t", "p", "x")
+    assert (connector.connect_timeout, connector.happy_eyeballs_delay) == (2.5, 0)
+    assert "connect_timeout=2.5" in repr(connector)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), "5", True])
+def test_connect_timeout_must_be_a_positive_number(bad: object) -> None:
+    with pytest.raises(SocketError, match="connect_timeout must be a positive number"):
+        Connector(connect_timeout=bad)  # type: ignore[arg-type]
