@@ -253,11 +253,14 @@ async def test_an_outer_timeout_is_not_mistaken_for_the_dials_own() -> None:
         ({"timeout": float("nan")}, "timeout must be a finite number of seconds"),
         ({"timeout": True}, "timeout must be a finite number of seconds"),
         ({"happy_eyeballs_delay": -0.1}, "happy_eyeballs_delay must be a finite number"),
+        ({"port": 0}, "port must be an integer from 1 to 65535, got 0"),
+        ({"port": 65536}, "port must be an integer from 1 to 65535, got 65536"),
     ],
 )
 async def test_bad_settings_are_refused(options: dict[str, float], message: str) -> None:
+    settings: dict[str, float] = {"port": 80, **options}
     with pytest.raises(SocketError, match=message):
-        await dial("127.0.0.1", 80, **options)  # type: ignore[arg-type]
+        await dial("127.0.0.1", **settings)  # type: ignore[arg-type]
 
 
 # --- with a proxy --------------------------------------------------------------------------

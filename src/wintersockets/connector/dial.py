@@ -102,13 +102,15 @@ async def dial(
         Cancelling the dial closes every socket it opened before ``CancelledError``
         propagates.
     """
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise SocketError(f"port must be an integer from 1 to 65535, got {port!r}")
     _check_number("happy_eyeballs_delay", happy_eyeballs_delay, allow_zero=True)
     if timeout is not None:
         _check_number("timeout", timeout, allow_zero=False)
     settings = parse_proxy_url(proxy) if isinstance(proxy, str) else proxy
     literal = parse_ip_literal(hostname)
     _check_destination(hostname, literal, port, policy)
-    description = format_address(literal, port) if literal else f"{hostname!r} port {port}"
+    description = f"{hostname!r} port {port}" if literal is None else format_address(literal, port)
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
