@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import smtplib
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -36,14 +37,22 @@ from wintersockets.connector.tls import (
     classify_tls_error,
     clear_context_cache,
     client_context,
+    connect_tls,
+    negotiated_alpn,
     parse_tls_version,
     sends_sni,
     tls_error,
     tls_server_hostname,
+    upgrade_tls,
     validate_alpn,
 )
 from wintersockets.errors import SocketError
-from wintersockets.starttls_dialogues import SMTPReply, StartTLSDialogue, parse_smtp_reply
+from wintersockets.starttls_dialogues import (
+    SSL_REQUEST,
+    SMTPReply,
+    StartTLSDialogue,
+    parse_smtp_reply,
+)
 
 # A safety net only: every wait below ends long before this unless something hangs.
 TIMEOUT = 10.0
@@ -440,7 +449,10 @@ async def test_mtls_refusals_are_named(
     with pytest.raises(ssl.SSLError) as refused:
         await send_then_read(openssl_server_mtls.port, context, b"let me in\n")
     assert classify_tls_error(refused.value) is failure
-    assert failure.value in str(tls_error(refused.value, server_hostname="localhost"))
+    after = tls_error(refused.value, server_hostname="localhost", established=True)
+    assert str(after).startswith(
+        f"SocketError: the TLS connection with 'localhost' failed: {failure.value}"
+    )
 
 
 @pytest.mark.parametrize("how", ["ssl_handshake_timeout", "asyncio.timeout"])
@@ -659,3 +671,159 @@ def test_smtp_server_refuses_mail_before_starttls_and_takes_it_after(
         client.ehlo()
         client.sendmail("a@x.example", ["b@localhost"], "Subject: via-smtplib\r\n\r\nyes\r\n")
     assert smtp_server.received(b"via-smtplib")[0].tls
+
+
+# connect_tls and upgrade_tls: the calls the socket layer makes
+
+
+class Collector(asyncio.Protocol):
+    """Keeps what arrives, and when the connection is lost."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self.data = bytearray()
+        self.changed = asyncio.Event()
+        self.lost: asyncio.Future[Exception | None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+        self.changed.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+    async def until(self, size: int) -> bytes:
+        """Wait until ``size`` bytes have arrived, and return them."""
+        while len(self.data) < size:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), TIMEOUT)
+        return bytes(self.data)
+
+    async def close(self) -> None:
+        assert self.transport is not None
+        self.transport.close()
+        await asyncio.wait_for(self.lost, TIMEOUT)
+
+
+async def connected_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        await asyncio.wait_for(
+            asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port)), TIMEOUT
+        )
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def test_connect_tls_hands_the_protocol_a_tls_transport(
+    tls_certs: TLSCerts, openssl_server: OpenSSLServer
+) -> None:
+    sock = await connected_socket(openssl_server.port)
+    protocol = Collector()
+    transport = await connect_tls(
+        sock, protocol, tls=ca_settings(tls_certs), hostname="localhost",
+        alpn=["h2", "http/1.1"], handshake_timeout=TIMEOUT,
+    )  # fmt: skip
+    try:
+        assert protocol.transport is transport
+        assert negotiated_alpn(transport) == "h2"
+        transport.write(b"over tls\n")
+        assert await protocol.until(9) == b"slt revo\n"
+    finally:
+        await protocol.close()
+
+
+@pytest.mark.parametrize(
+    ("variant", "words"),
+    [("expired", "certificate has expired"), ("wrong_host", "hostname mismatch")],
+)
+async def test_connect_tls_failures_are_socket_errors_that_say_why(
+    tls_certs: TLSCerts, openssl_server_pool: OpenSSLServerPool, variant: str, words: str
+) -> None:
+    sock = await connected_socket(openssl_server_pool.get(variant).port)
+    try:
+        with pytest.raises(
+            SocketError, match=f"could not establish TLS with 'localhost': {words}"
+        ) as info:
+            await connect_tls(sock, Collector(), tls=ca_settings(tls_certs), hostname="localhost")
+        assert isinstance(info.value.__cause__, ssl.SSLCertVerificationError)
+    finally:
+        sock.close()  # asyncio closed it already; this is a no-op then
+
+
+async def test_connect_tls_times_out_on_a_silent_peer(tls_certs: TLSCerts) -> None:
+    async with stalling_server() as peer:
+        sock = await connected_socket(peer.port)
+        try:
+            with pytest.raises(SocketError, match=r"handshake timed out \(no answer after 0.2 s"):
+                await connect_tls(
+                    sock, Collector(), tls=ca_settings(tls_certs), hostname="localhost",
+                    handshake_timeout=0.2,
+                )  # fmt: skip
+        finally:
+            sock.close()
+
+
+async def test_connect_tls_checks_its_arguments_before_any_io(tls_certs: TLSCerts) -> None:
+    with socket.socket() as sock, pytest.raises(SocketError, match="alpn protocol names"):
+        await connect_tls(sock, Collector(), tls=None, hostname="localhost", alpn=[""])
+
+
+async def test_upgrade_tls_after_postgres_ssl_request(
+    tls_certs: TLSCerts, postgres_server: PostgresServer
+) -> None:
+    loop = asyncio.get_running_loop()
+    plain = Collector()
+    transport, _ = await asyncio.wait_for(
+        loop.create_connection(lambda: plain, postgres_server.host, postgres_server.port), TIMEOUT
+    )
+    transport.write(SSL_REQUEST)
+    assert await plain.until(1) == b"S"
+    secure = Collector()
+    tls_transport = await upgrade_tls(
+        transport, secure, tls=ca_settings(tls_certs), hostname=postgres_server.host,
+        handshake_timeout=TIMEOUT,
+    )  # fmt: skip
+    secure.connection_made(tls_transport)  # asyncio's start_tls does not call it
+    try:
+        assert negotiated_alpn(tls_transport) is None
+        assert tls_transport.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
+        startup = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
+        tls_transport.write((len(startup) + 4).to_bytes(4, "big") + startup)
+        # AuthenticationOk: 'R', length 8, code 0.
+        assert (await secure.until(9))[:9] == b"R" + (8).to_bytes(4, "big") + bytes(4)
+    finally:
+        await secure.close()
+
+
+async def test_upgrade_tls_verifies_the_expected_server_hostname(
+    tls_certs: TLSCerts, smtp_server: SMTPServer
+) -> None:
+    loop = asyncio.get_running_loop()
+    plain = Collector()
+    transport, _ = await asyncio.wait_for(
+        loop.create_connection(lambda: plain, smtp_server.host, smtp_server.port), TIMEOUT
+    )
+    dialogue = StartTLSDialogue("smtp")
+    fed = 0
+    while not dialogue.done:
+        await plain.until(fed + 1)
+        dialogue.receive_data(plain.data[fed:])
+        fed = len(plain.data)
+        transport.write(dialogue.data_to_send())
+    secure = Collector()
+    with pytest.raises(SocketError, match=r"with 'mail\.example': hostname mismatch"):
+        await upgrade_tls(
+            transport, secure, tls=ca_settings(tls_certs), hostname=smtp_server.host,
+            expected_server_hostname="mail.example", handshake_timeout=TIMEOUT,
+        )  # fmt: skip
+    assert transport.is_closing()
+    # The TLS layer took the transport over, so its protocol is told of the loss.
+    assert isinstance(await asyncio.wait_for(secure.lost, TIMEOUT), ssl.SSLCertVerificationError)

@@ -1,6 +1,8 @@
 """TLS for client connections: settings, SSL contexts, the name to verify, error messages.
 
-The socket layer needs three things from here, all synchronous and free of I/O:
+The socket layer calls :func:`connect_tls` (``secure_transport="on"``) or
+:func:`upgrade_tls` (``start_tls()``), then :func:`negotiated_alpn`. They are thin wrappers
+of asyncio over three synchronous helpers, free of I/O:
 
 - :func:`client_context` gives the ``ssl.SSLContext`` for a connection (built once per
   settings and ALPN list, then cached: building one costs a millisecond, loading the
@@ -13,10 +15,12 @@ The socket layer needs three things from here, all synchronous and free of I/O:
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
 import ipaddress
 import os
+import socket
 import ssl
 import sys
 from collections.abc import Callable, Sequence
@@ -34,10 +38,13 @@ __all__ = [
     "classify_tls_error",
     "clear_context_cache",
     "client_context",
+    "connect_tls",
+    "negotiated_alpn",
     "parse_tls_version",
     "sends_sni",
     "tls_error",
     "tls_server_hostname",
+    "upgrade_tls",
     "validate_alpn",
 ]
 
@@ -424,13 +431,15 @@ def tls_error(
     server_hostname: str | None,
     timeout: float | None = None,
     alpn: Sequence[str] = (),
+    established: bool = False,
 ) -> SocketError:
     """A :class:`SocketError` that says why TLS with ``server_hostname`` failed.
 
-    Pass what the handshake (or the first read after it: TLS 1.3 servers reject a client
-    certificate only then) raised; ``timeout`` is the handshake timeout in seconds and
-    ``alpn`` the protocols offered, both only for the message. The error's ``__cause__``
-    is ``exc``; raise it with ``raise tls_error(...) from exc``.
+    Pass what the handshake raised, or with ``established=True`` what a read or write
+    raised after it (TLS 1.3 servers reject a client certificate only then). ``timeout``
+    is the handshake timeout in seconds and ``alpn`` the protocols offered, both only for
+    the message. The error's ``__cause__`` is ``exc``; raise it with
+    ``raise tls_error(...) from exc``.
     """
     failure = classify_tls_error(exc)
     detail = _ssl_detail(exc)
@@ -465,6 +474,120 @@ def tls_error(
         case _:
             hint = detail
     name = repr(server_hostname) if server_hostname else "the server"
-    error = SocketError(f"could not establish TLS with {name}: {failure.value} ({hint})")
+    what = (
+        f"the TLS connection with {name} failed"
+        if established
+        else (f"could not establish TLS with {name}")
+    )
+    error = SocketError(f"{what}: {failure.value} ({hint})")
     error.__cause__ = exc
     return error
+
+
+# The asyncio calls: thin, so that everything above stays testable without a network.
+
+
+async def connect_tls(
+    sock: socket.socket,
+    protocol: asyncio.BaseProtocol,
+    *,
+    tls: ssl.SSLContext | TLSSettings | None,
+    hostname: str,
+    sni: str | None = None,
+    alpn: Sequence[str] = (),
+    handshake_timeout: float | None = None,
+) -> asyncio.Transport:
+    """Run a TLS handshake over the connected ``sock`` (``secure_transport="on"``).
+
+    The context, server name and ALPN list are checked before any I/O. ``protocol`` gets
+    ``connection_made`` with the TLS transport once the handshake is done, as with
+    ``loop.create_connection(ssl=...)``, which this wraps.
+
+    Args:
+        sock: a connected TCP socket; the transport owns it from now on, and asyncio
+            closes it if the handshake fails.
+        protocol: the protocol of the TLS transport.
+        tls: see :func:`client_context`.
+        hostname: the host connected to; with ``sni``, see :func:`tls_server_hostname`.
+        sni: the name to send and verify instead of ``hostname``.
+        alpn: the protocols to offer; see :func:`negotiated_alpn` for the outcome.
+        handshake_timeout: seconds the handshake may take (``None``: asyncio's 60).
+
+    Raises:
+        SocketError: from :func:`client_context` or :func:`tls_server_hostname`, or the
+            handshake failed (the message says why, see :func:`tls_error`).
+    """
+    context = client_context(tls, alpn)
+    server_hostname = tls_server_hostname(hostname, sni=sni)
+    loop = asyncio.get_running_loop()
+    try:
+        transport, _ = await loop.create_connection(
+            lambda: protocol,
+            sock=sock,
+            ssl=context,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=handshake_timeout,
+        )
+    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+        raise tls_error(
+            exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
+        ) from exc
+    return transport
+
+
+async def upgrade_tls(
+    transport: asyncio.Transport,
+    protocol: asyncio.BaseProtocol,
+    *,
+    tls: ssl.SSLContext | TLSSettings | None,
+    hostname: str,
+    sni: str | None = None,
+    expected_server_hostname: str | None = None,
+    alpn: Sequence[str] = (),
+    handshake_timeout: float | None = None,
+) -> asyncio.Transport:
+    """Run a TLS handshake over the open plain ``transport`` (``start_tls()``).
+
+    Wraps ``loop.start_tls()``, which, unlike :func:`connect_tls`, does **not** call
+    ``protocol.connection_made``: hand the returned transport to the protocol yourself.
+    Bytes the plain transport had already received and delivered stay with its old
+    protocol; pause reading on it before the last plain-text reply if that matters.
+
+    Args:
+        transport: the plain transport; on failure asyncio closes it.
+        protocol: the protocol of the TLS transport.
+        tls, hostname, sni, alpn, handshake_timeout: as for :func:`connect_tls`.
+        expected_server_hostname: the name to verify, over ``sni`` and ``hostname``.
+
+    Raises:
+        SocketError: as :func:`connect_tls` does.
+    """
+    context = client_context(tls, alpn)
+    server_hostname = tls_server_hostname(
+        hostname, sni=sni, expected_server_hostname=expected_server_hostname
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        tls_transport = await loop.start_tls(
+            transport,
+            protocol,
+            context,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=handshake_timeout,
+        )
+    except (OSError, TimeoutError) as exc:
+        raise tls_error(
+            exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
+        ) from exc
+    if tls_transport is None:  # only if the loop was closed meanwhile
+        raise SocketError(f"start_tls() with {server_hostname!r} failed: the loop is closing")
+    return tls_transport
+
+
+def negotiated_alpn(transport: asyncio.BaseTransport) -> str | None:
+    """The protocol the server chose by ALPN on a TLS transport, or ``None``."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None
+    protocol: str | None = ssl_object.selected_alpn_protocol()
+    return protocol
