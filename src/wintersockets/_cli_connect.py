@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from wintersockets._cli_echo import EchoServer
+from wintersockets.connector.connector import connect
+from wintersockets.errors import SocketError
 
 if TYPE_CHECKING:
-    from wintersockets import Socket
+    from wintersockets.socket.socket import Socket
 
 __all__ = ["StdinReader", "one_line", "run_connect"]
 
@@ -114,10 +116,8 @@ async def run_connect(
 async def _session(
     address: str, options: Mapping[str, object], stdin_fd: int, stdout: BinaryIO, stderr: TextIO
 ) -> int:
-    from wintersockets import SocketError, connect
-
     try:
-        sock = connect(address, **options)
+        sock = connect(address, options)
     except SocketError as exc:
         print(f"wintersockets: {one_line(exc)}", file=stderr, flush=True)
         return 1

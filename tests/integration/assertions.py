@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from wintersockets.errors import SocketError
 
 if TYPE_CHECKING:
-    from wintersockets import Socket
+    from wintersockets.socket.socket import Socket
 
 __all__ = [
     "WITHIN",

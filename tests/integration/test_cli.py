@@ -155,6 +155,7 @@ def test_half_open_keeps_sending_stdin_after_the_peers_fin() -> None:
         assert client.stdout.readline() == b"greeting\n"  # the peer has sent FIN by now
         client.stdin.write(b"written after the peer's FIN\n")
         client.stdin.close()
+        client.stdin = None  # closed: communicate() must not flush it
         stdout, stderr = client.communicate(timeout=TIMEOUT)
         thread.join(TIMEOUT)
     assert client.returncode == 0, stderr

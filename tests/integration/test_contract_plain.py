@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration import contract
 from tests.integration.contract import ALL_CHECKS, Check, check_id, plain_tcp
 
+KNOWN_FAILURES: dict[Check, str] = {
+    contract.check_a_write_while_close_flushes_rejects_with_type_error: (
+        "streams (writable_controller.py): write() while a close is in flight trips the assert "
+        "in WritableStreamDefaultControllerGetChunkSize (the spec's own gap, whatwg/streams"
+        "#1218) and raises AssertionError instead of rejecting with TypeError"
+    ),
+}
 
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=check_id)
+
+def _with_known_failures(checks: tuple[Check, ...]) -> list[object]:
+    return [
+        pytest.param(check, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[check]))
+        if check in KNOWN_FAILURES
+        else check
+        for check in checks
+    ]
+
+
+@pytest.mark.parametrize("check", _with_known_failures(ALL_CHECKS), ids=check_id)
 async def test_plain_tcp_socket_keeps_the_contract(check: Check) -> None:
     await check(plain_tcp)

@@ -28,7 +28,10 @@ from tests.integration.assertions import (
     settled_exception,
 )
 from tests.peers.scripted import ScriptedPeer, hanging_address, refusing_address
-from wintersockets import SocketAddress, SocketError, SocketInfo, connect
+from wintersockets.connector.address import SocketAddress
+from wintersockets.connector.connector import connect
+from wintersockets.errors import SocketError
+from wintersockets.socket.info import SocketInfo
 
 # -- 1. errors -------------------------------------------------------------------------------
 
@@ -99,7 +102,7 @@ async def test_decision_2_an_overlong_hostname_is_rejected() -> None:
 
 async def test_decision_2_every_spelling_of_the_ipv6_loopback_connects() -> None:
     async with ScriptedPeer(host="::1") as peer:
-        spellings: list[object] = [
+        spellings: list[Any] = [
             f"[::1]:{peer.port}",
             {"hostname": "::1", "port": peer.port},
             {"hostname": "[::1]", "port": peer.port},
@@ -218,7 +221,9 @@ async def test_decision_4_reads_and_writes_after_close_fail_with_a_type_error() 
 
 
 async def test_decision_4_close_with_a_reason_reaches_both_streams() -> None:
-    await contract.check_close_with_reason_cancels_and_aborts_the_streams(contract.plain_tcp)
+    await contract.check_close_with_reason_settles_pending_reads_and_resolves_closed(
+        contract.plain_tcp
+    )
 
 
 # -- 5. opened/closed are marked handled ------------------------------------------------------
@@ -229,12 +234,13 @@ async def test_decision_5_a_failed_socket_nobody_awaits_logs_nothing() -> None:
     with refusing_address() as address:
         sock = connect(address)
         opened, closed = sock.opened, sock.closed
+        futures: list[asyncio.Future[Any]] = [opened, closed]
         # asyncio.wait does not retrieve exceptions: only the futures' own marking does.
         async with asyncio.timeout(WITHIN):
-            await asyncio.wait([opened, closed])
+            await asyncio.wait(futures)
         assert opened.done()
         assert closed.done()
-        del sock, opened, closed
+        del sock, opened, closed, futures
         gc.collect()
         await asyncio.sleep(0)
 
@@ -339,7 +345,7 @@ async def test_decision_8_sni_or_alpn_without_tls_raises() -> None:
 
 
 @pytest.mark.parametrize("mode", ["off", "starttls"])
-async def test_decision_9_sockets_expose_secure_transport_and_upgraded(mode: str) -> None:
+async def test_decision_9_sockets_expose_secure_transport_and_upgraded(mode: Any) -> None:
     async with ScriptedPeer() as peer:
         sock = connect(peer.address, secure_transport=mode)
         assert sock.secure_transport == mode

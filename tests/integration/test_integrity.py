@@ -12,7 +12,7 @@ import random
 
 from tests.integration.assertions import WITHIN, close_and_settle, settled_exception
 from tests.peers.scripted import ScriptedPeer
-from wintersockets import connect
+from wintersockets.connector.connector import connect
 
 SIZE = 64 * 1024 * 1024
 LARGEST_CHUNK = 256 * 1024

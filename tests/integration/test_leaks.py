@@ -13,7 +13,7 @@ import os
 
 from tests.integration.assertions import WITHIN, assert_bytes_received, settled_exception
 from tests.peers.scripted import PeerConnection, ScriptedPeer
-from wintersockets import connect
+from wintersockets.connector.connector import connect
 
 CYCLES = 1000
 WARM_UP = 20
@@ -54,8 +54,15 @@ async def test_a_thousand_connect_close_cycles_leak_no_fd_and_no_task() -> None:
         fds_before = open_fds()
         tasks_before = len(asyncio.all_tasks())
 
-        for _ in range(CYCLES):
-            await cycle(peer)
+        # Debug mode records a traceback for every callback: 5x slower, and nothing it
+        # adds matters for counting descriptors and tasks (the harness still sees errors).
+        loop = asyncio.get_running_loop()
+        loop.set_debug(False)
+        try:
+            for _ in range(CYCLES):
+                await cycle(peer)
+        finally:
+            loop.set_debug(True)
 
         await wait_until_peer_released(peer)
         assert peer.accepted == WARM_UP + CYCLES

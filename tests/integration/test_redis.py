@@ -11,10 +11,10 @@ import pytest
 
 from tests.integration.assertions import WITHIN, assert_bytes_received, close_and_settle
 from tests.peers.redis import RedisServer, redis_server  # noqa: F401 - the fixture
-from wintersockets import connect
+from wintersockets.connector.connector import connect
 
 if TYPE_CHECKING:
-    from wintersockets import Socket
+    from wintersockets.socket.socket import Socket
 
 Reply = bytes | int | list["Reply"] | None
 
@@ -153,4 +153,4 @@ async def test_redis_quit_closes_the_socket_cleanly(redis_server: RedisServer) -
     async with asyncio.timeout(WITHIN):
         assert await redis.call("QUIT") == b"OK"
         assert (await redis._reader.read()).done
-        assert await redis.sock.closed is None
+        await redis.sock.closed

@@ -75,8 +75,11 @@ class PeerConnection(asyncio.Protocol):
         error: The error the connection was lost with, if any (a reset, say).
     """
 
-    def __init__(self, index: int, *, read: bool, tls: bool) -> None:
+    def __init__(
+        self, index: int, *, read: bool, tls: bool, on_made: Callable[[], None] | None = None
+    ) -> None:
         self.index = index
+        self._on_made = on_made
         self.got_eof = False
         self.lost = False
         self.error: Exception | None = None
@@ -208,6 +211,8 @@ class PeerConnection(asyncio.Protocol):
             # uvloop starts reading after connection_made() returns; pause again after it.
             asyncio.get_running_loop().call_soon(self._repause)
         self._changed.set()
+        if self._on_made is not None:
+            self._on_made()
 
     def _repause(self) -> None:
         if not self._reading and not self.lost and self.transport.is_reading():
@@ -311,7 +316,10 @@ class ScriptedPeer:
         """The next connection not yet returned by ``accept()``, waiting for it if needed."""
         try:
             async with asyncio.timeout(within):
-                while self._taken >= len(self.connections):
+                while (
+                    self._taken >= len(self.connections)
+                    or self.connections[self._taken]._transport is None
+                ):
                     self._new_connection.clear()
                     await self._new_connection.wait()
         except TimeoutError:
@@ -320,9 +328,13 @@ class ScriptedPeer:
         return self.connections[self._taken - 1]
 
     def _protocol(self) -> PeerConnection:
-        conn = PeerConnection(len(self.connections), read=self._read, tls=self._ssl is not None)
+        conn = PeerConnection(
+            len(self.connections),
+            read=self._read,
+            tls=self._ssl is not None,
+            on_made=self._new_connection.set,
+        )
         self.connections.append(conn)
-        self._new_connection.set()
         if self._handler is not None:
             self._tasks.append(asyncio.get_running_loop().create_task(self._run(conn)))
         return conn
