@@ -156,6 +156,7 @@ def test_imap_skips_untagged_lines_before_the_tagged_answer() -> None:
     ("protocol", "chunks", "match"),
     [
         ("smtp", [b"554 go away\r\n"], "did not greet with 220: 554 go away"),
+        ("smtp", [b"HTTP/1.1 400 Bad Request\r\n"], "did not answer like an SMTP server"),
         ("smtp", [SMTP_GREETING, b"501 bad name\r\n"], "refused EHLO 'localhost'"),
         ("smtp", [SMTP_GREETING, b"250-mx\r\n250 SIZE 10\r\n"], r"does not offer STARTTLS.*SIZE"),
         ("smtp", [SMTP_GREETING, b"250 mx\r\n"], "does not offer STARTTLS.*no extensions"),

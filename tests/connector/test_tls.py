@@ -187,7 +187,14 @@ def test_tls_server_hostname_picks_and_normalizes_the_name(
 
 @pytest.mark.parametrize(
     ("hostname", "options"),
-    [("a b", {}), ("x", {"sni": "a/b"}), ("x", {"sni": 5}), ("", {}), ("x", {"sni": "a\x00"})],
+    [
+        ("a b", {}),
+        ("x", {"sni": "a/b"}),
+        ("x", {"sni": 5}),
+        ("", {}),
+        ("x", {"sni": "a\x00"}),
+        ("☃.example", {}),
+    ],
 )
 def test_tls_server_hostname_rejects_names_that_are_not_hostnames(
     hostname: str, options: dict[str, Any]
@@ -490,6 +497,30 @@ async def test_a_peer_that_hangs_up_closed_the_connection(tls_certs: TLSCerts) -
     assert classify_tls_error(exc) is TLSFailure.CLOSED
 
 
+def _verify_error(code: int, message: str) -> ssl.SSLCertVerificationError:
+    exc = ssl.SSLCertVerificationError(1, f"certificate verify failed: {message}")
+    exc.verify_code = code
+    exc.verify_message = message
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "failure"),
+    [
+        (_verify_error(50, "invalid or inconsistent certificate policy extension"),
+         TLSFailure.VERIFY_FAILED),
+        (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), TLSFailure.CLOSED),
+        (BrokenPipeError(32, "Broken pipe"), TLSFailure.CLOSED),
+        (ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] bad mac (_ssl.c:1)"),
+         TLSFailure.OTHER),
+    ],
+)  # fmt: skip
+def test_rarer_failures_are_classified(exc: BaseException, failure: TLSFailure) -> None:
+    """Failures the peers cannot be made to produce on cue, built by hand."""
+    assert classify_tls_error(exc) is failure
+    assert failure.value in str(tls_error(exc, server_hostname="h"))
+
+
 def test_errors_no_handshake_produces_are_still_described() -> None:
     error = tls_error(ValueError("odd"), server_hostname=None)
     assert classify_tls_error(ValueError("odd")) is TLSFailure.OTHER
@@ -784,6 +815,7 @@ async def test_upgrade_tls_after_postgres_ssl_request(
     transport, _ = await asyncio.wait_for(
         loop.create_connection(lambda: plain, postgres_server.host, postgres_server.port), TIMEOUT
     )
+    assert negotiated_alpn(transport) is None  # not TLS
     transport.write(SSL_REQUEST)
     assert await plain.until(1) == b"S"
     secure = Collector()

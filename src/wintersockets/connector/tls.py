@@ -372,7 +372,7 @@ _CLIENT_CERT_REASONS = {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOW
 def classify_tls_error(exc: BaseException) -> TLSFailure:
     """Why the TLS connection failed, from what the handshake (or a later read) raised."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        code = exc.verify_code
+        code = getattr(exc, "verify_code", None)
         if code in _EXPIRED_CODES:
             return TLSFailure.EXPIRED
         if code in _NOT_YET_VALID_CODES:
@@ -385,7 +385,8 @@ def classify_tls_error(exc: BaseException) -> TLSFailure:
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
         return TLSFailure.CLOSED
     if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or ""
+        # Only errors raised by the ssl module carry `reason`; hand-made ones do not.
+        reason = getattr(exc, "reason", None) or ""
         # Python 3.11 leaves `reason` unset for alerts its error table does not name.
         text = str(exc).lower()
         if reason in _NOT_TLS_REASONS:
@@ -413,8 +414,9 @@ def classify_tls_error(exc: BaseException) -> TLSFailure:
 
 def _ssl_detail(exc: BaseException) -> str:
     """OpenSSL's words without the ``[SSL: X]`` tag or the ``(_ssl.c:123)`` location."""
-    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
-        return str(exc.verify_message).rstrip(".")
+    verify_message = getattr(exc, "verify_message", None)
+    if isinstance(exc, ssl.SSLCertVerificationError) and verify_message:
+        return str(verify_message).rstrip(".")
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
     else:
