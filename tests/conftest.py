@@ -20,6 +20,19 @@ import uvloop
 
 LOOP_KINDS = ("asyncio", "uvloop")
 
+# Real peers (subprocess servers) as session fixtures, one module per peer.
+# tls_certs comes first: the TLS peers import it.
+pytest_plugins = [
+    "tests.peers.tls_certs",
+    "tests.peers.listeners",
+    "tests.peers.nginx",
+    "tests.peers.openssl_server",
+    "tests.peers.postgres",
+    "tests.peers.proxies",
+    "tests.peers.redis",
+    "tests.peers.smtp",
+]
+
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
     """A new event loop of the given kind."""

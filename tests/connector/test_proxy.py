@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from tests.peers.proxies import ProxyServer
 
 # The proxy fixtures (a plugin module, so that pytest rewrites its asserts).
-pytest_plugins = ["tests.peers.proxies"]
 
 LIMIT = 10.0
 
