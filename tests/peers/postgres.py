@@ -74,9 +74,7 @@ def postgres_bindir() -> Path:
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
-    raise RuntimeError(
-        "PostgreSQL is missing: run scripts/install (apt-get install postgresql)"
-    )
+    raise RuntimeError("PostgreSQL is missing: run scripts/install (apt-get install postgresql)")
 
 
 def _free_port(host: str) -> int:
