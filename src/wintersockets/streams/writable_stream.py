@@ -308,7 +308,7 @@ def writable_stream_close(stream: WritableStream) -> asyncio.Future[None]:
     stream._close_request = promise
     writer = stream._writer
     if writer is not None and stream._backpressure and state == WRITABLE:
-        resolve_promise(writer._ready_promise, None)
+        resolve_ready_promise(writer)
     writable_stream_default_controller_close(stream._controller)
     return promise
 
@@ -490,11 +490,9 @@ def writable_stream_update_backpressure(stream: WritableStream, backpressure: bo
     writer = stream._writer
     if writer is not None and backpressure != stream._backpressure:
         if backpressure:
-            writer._ready_promise = stream._controller._loop.create_future()
+            writer._ready_promise = PENDING_PROMISE  # a new promise, made when asked for
         else:
-            ready = writer._ready_promise
-            if not ready.done():
-                ready.set_result(None)
+            resolve_ready_promise(writer)
     stream._backpressure = backpressure
 
 
@@ -507,6 +505,8 @@ from .writable_controller import (  # noqa: E402
     writable_stream_default_controller_close,
 )
 from .writer import (  # noqa: E402
+    PENDING_PROMISE,
     WritableStreamDefaultWriter,
+    resolve_ready_promise,
     writable_stream_default_writer_ensure_ready_promise_rejected,
 )

@@ -7,10 +7,12 @@ The operations follow the spec's "Writers" section, in its order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, final
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, final
 
 from ._promises import (
     mark_as_handled,
+    new_promise,
     promise_rejected_with,
     promise_resolved_with,
     reject_promise,
@@ -20,6 +22,42 @@ if TYPE_CHECKING:
     import asyncio
 
 __all__ = ["WritableStreamDefaultWriter"]
+
+
+class LazyPromise(Enum):
+    """A [[readyPromise]] nobody has asked for yet; the future is made on first access.
+
+    Under a steady stream of writes, backpressure turns on and off with every chunk, and
+    each turn makes a new ready promise that nobody looks at. Standing in for those with
+    these two markers saves a future per write without changing what anyone can observe:
+    the getter makes a future in the marked state when asked.
+    """
+
+    PENDING = "pending"
+    FULFILLED = "fulfilled"
+
+
+PENDING_PROMISE: Final = LazyPromise.PENDING
+FULFILLED_PROMISE: Final = LazyPromise.FULFILLED
+
+
+def ready_promise(writer: WritableStreamDefaultWriter) -> asyncio.Future[None]:
+    """The writer's [[readyPromise]] as a future, made now if it was only marked."""
+    ready = writer._ready_promise
+    if ready is PENDING_PROMISE:
+        ready = writer._ready_promise = new_promise()
+    elif ready is FULFILLED_PROMISE:
+        ready = writer._ready_promise = promise_resolved_with(None)
+    return ready
+
+
+def resolve_ready_promise(writer: WritableStreamDefaultWriter) -> None:
+    """[Resolve] the writer's [[readyPromise]] with undefined."""
+    ready = writer._ready_promise
+    if ready is PENDING_PROMISE:
+        writer._ready_promise = FULFILLED_PROMISE
+    elif ready is not FULFILLED_PROMISE and not ready.done():
+        ready.set_result(None)
 
 
 def _released_error(operation: str) -> TypeError:
@@ -44,7 +82,7 @@ class WritableStreamDefaultWriter:
     __slots__ = ("_closed_promise", "_ready_promise", "_stream")
 
     _closed_promise: asyncio.Future[None]
-    _ready_promise: asyncio.Future[None]
+    _ready_promise: asyncio.Future[None] | LazyPromise
     _stream: WritableStream | None
 
     def __init__(self, stream: WritableStream) -> None:
@@ -79,7 +117,7 @@ class WritableStreamDefaultWriter:
 
         A new pending future replaces it each time the desired size drops to zero or below.
         """
-        return self._ready_promise
+        return ready_promise(self)
 
     def abort(self, reason: object = None) -> asyncio.Future[None]:
         """Abort the stream, as ``stream.abort(reason)`` would [abort()]."""
@@ -179,11 +217,14 @@ def writable_stream_default_writer_ensure_ready_promise_rejected(
     writer: WritableStreamDefaultWriter, error: object
 ) -> None:
     """[WritableStreamDefaultWriterEnsureReadyPromiseRejected] https://streams.spec.whatwg.org/#writable-stream-default-writer-ensure-ready-promise-rejected"""
-    if not writer._ready_promise.done():
-        reject_promise(writer._ready_promise, error)
+    ready = writer._ready_promise
+    if ready is PENDING_PROMISE:
+        ready = writer._ready_promise = promise_rejected_with(error)
+    elif ready is not FULFILLED_PROMISE and not ready.done():
+        reject_promise(ready, error)
     else:
-        writer._ready_promise = promise_rejected_with(error)
-    mark_as_handled(writer._ready_promise)
+        ready = writer._ready_promise = promise_rejected_with(error)
+    mark_as_handled(ready)
 
 
 def writable_stream_default_writer_get_desired_size(

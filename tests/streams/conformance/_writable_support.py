@@ -1,4 +1,4 @@
-"""Support for the writable, transform and piping conformance tests.
+"""Support for the writable, transform, piping and encoding conformance tests.
 
 Python counterparts of WPT's ``resources/test-utils.js`` and ``recording-streams.js``: a
 way to let every pending reaction run, a sink that records what it was asked to do, and
@@ -12,6 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from wintersockets.streams._promises import ReasonError
+from wintersockets.streams.readable_stream import ReadableStream
+from wintersockets.streams.transform_stream import (
+    TransformStream,
+    TransformStreamDefaultController,
+)
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
 
@@ -25,6 +30,8 @@ __all__ = [
     "flush_async_events",
     "js_await",
     "on_settle",
+    "readable_stream_to_array",
+    "recording_transform_stream",
     "recording_writable_stream",
 ]
 
@@ -64,8 +71,8 @@ async def js_await(future: asyncio.Future[Any]) -> Any:
     return result
 
 
-async def delay(turns: int = 1) -> None:
-    """A few loop turns: enough for a stream's start to finish, not for long chains."""
+async def delay(turns: int = 10) -> None:
+    """WPT's ``delay(0)``: a timer tick, by which the reactions pending now have run."""
     for _ in range(turns):
         await asyncio.sleep(0)
 
@@ -156,3 +163,74 @@ def recording_writable_stream(
 
     sink = {"start": start, "write": write, "close": close, "abort": abort}
     return WritableStream(sink, strategy), events
+
+
+class RecordingTransformStream:
+    """A transform stream whose transformer records each call (WPT's recordingTransformStream).
+
+    Without an extra ``transform`` it enqueues the chunk; without an extra ``flush`` it
+    terminates the stream.
+    """
+
+    def __init__(
+        self,
+        extras: dict[str, Callable[..., Any]] | None = None,
+        writable_strategy: object = None,
+        readable_strategy: object = None,
+    ) -> None:
+        self.extras = extras or {}
+        self.events: list[object] = []
+        self.controller: TransformStreamDefaultController | None = None
+        self.stream = TransformStream(
+            {"start": self._start, "transform": self._transform, "flush": self._flush},
+            writable_strategy,
+            readable_strategy,
+        )
+
+    def _start(self, controller: TransformStreamDefaultController) -> object:
+        self.controller = controller
+        if "start" in self.extras:
+            return self.extras["start"](controller)
+        return None
+
+    def _transform(self, chunk: object, controller: TransformStreamDefaultController) -> object:
+        self.events.extend(["transform", chunk])
+        if "transform" in self.extras:
+            return self.extras["transform"](chunk, controller)
+        controller.enqueue(chunk)
+        return None
+
+    def _flush(self, controller: TransformStreamDefaultController) -> object:
+        self.events.append("flush")
+        if "flush" in self.extras:
+            return self.extras["flush"](controller)
+        controller.terminate()
+        return None
+
+    @property
+    def readable(self) -> ReadableStream[Any]:
+        return self.stream.readable
+
+    @property
+    def writable(self) -> WritableStream:
+        return self.stream.writable
+
+
+def recording_transform_stream(
+    extras: dict[str, Callable[..., Any]] | None = None,
+    writable_strategy: object = None,
+    readable_strategy: object = None,
+) -> RecordingTransformStream:
+    """A :class:`RecordingTransformStream`."""
+    return RecordingTransformStream(extras, writable_strategy, readable_strategy)
+
+
+async def readable_stream_to_array(stream: ReadableStream[Any]) -> list[Any]:
+    """Read every chunk of ``stream`` with a default reader (WPT's readableStreamToArray)."""
+    reader = stream.get_reader()
+    chunks: list[Any] = []
+    while True:
+        result = await reader.read()
+        if result.done:
+            return chunks
+        chunks.append(result.value)

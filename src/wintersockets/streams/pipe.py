@@ -1,0 +1,406 @@
+"""Piping a readable stream into a writable stream [ReadableStreamPipeTo].
+
+https://streams.spec.whatwg.org/#readable-stream-pipe-to
+
+``ReadableStream.pipe_to()`` and ``pipe_through()`` check their arguments, then call
+:func:`readable_stream_pipe_to`. The spec leaves the loop's shape to the implementation
+("the exact manner in which this happens is not observable"); this one keeps its state in
+one :class:`_Pipe` object that is also the read request, so moving a chunk allocates no
+closure: a chunk that arrives synchronously is written at once and the next read follows
+in the same turn, for as long as the destination's desired size is positive; otherwise the
+pipe waits for ``writer.ready`` with a bound method.
+
+Cancelling the returned future (as ``asyncio.wait_for`` does on timeout) stops the pipe as
+an aborted signal would, with an :class:`AbortError` saying the pipe was cancelled: the
+destination is aborted unless ``prevent_abort``, the source cancelled unless
+``prevent_cancel``, and the reader and writer are released once that is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, final
+
+from ._promises import (
+    new_promise,
+    promise_resolved_with,
+    reject_promise,
+    resolve_promise,
+    upon_fulfillment,
+    upon_promise,
+    upon_rejection,
+)
+from .abort_signal import AbortError
+from .default_reader import (
+    readable_stream_default_reader_read,
+    readable_stream_default_reader_release,
+)
+from .readable_stream import (
+    ReadableStream,
+    acquire_readable_stream_default_reader,
+    is_readable_stream_locked,
+    readable_stream_cancel,
+)
+from .writable_stream import (
+    CLOSED,
+    ERRORED,
+    WRITABLE,
+    WritableStream,
+    acquire_writable_stream_default_writer,
+    is_writable_stream_locked,
+    writable_stream_abort,
+    writable_stream_close_queued_or_in_flight,
+)
+from .writer import (
+    ready_promise,
+    writable_stream_default_writer_close_with_error_propagation,
+    writable_stream_default_writer_release,
+    writable_stream_default_writer_write,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .abort_signal import AbortSignal
+    from .default_reader import ReadableStreamDefaultReader
+    from .writer import WritableStreamDefaultWriter
+
+__all__: list[str] = []
+
+_NO_ERROR: Any = object()
+
+
+def readable_stream_pipe_to(
+    source: ReadableStream[Any],
+    dest: WritableStream,
+    prevent_close: bool,
+    prevent_abort: bool,
+    prevent_cancel: bool,
+    signal: AbortSignal | None = None,
+) -> asyncio.Future[None]:
+    """[ReadableStreamPipeTo] https://streams.spec.whatwg.org/#readable-stream-pipe-to
+
+    Both streams must be unlocked; the caller (``pipe_to``/``pipe_through``) checks.
+
+    Returns:
+        A future that resolves once the pipe has finished, or rejects with the error that
+        stopped it. Cancelling it stops the pipe (see the module docstring).
+    """
+    assert isinstance(source, ReadableStream)
+    assert isinstance(dest, WritableStream)
+    assert not is_readable_stream_locked(source)
+    assert not is_writable_stream_locked(dest)
+    # A byte stream may be read with a default reader too ("at the user agent's discretion").
+    reader = acquire_readable_stream_default_reader(source)
+    writer = acquire_writable_stream_default_writer(dest)
+    source._disturbed = True
+    promise: asyncio.Future[None] = new_promise()
+    pipe = _Pipe(
+        source, dest, reader, writer, prevent_close, prevent_abort, prevent_cancel, signal, promise
+    )
+    promise.add_done_callback(pipe._on_promise_done)
+    if signal is not None:
+        if signal.aborted:
+            pipe._abort_algorithm()
+            return promise
+        signal.add_algorithm(pipe._abort_algorithm)
+    pipe._watch_states()
+    pipe._pump()
+    return promise
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _handle(future: asyncio.Future[Any]) -> None:
+    # Mark a write's future handled, cheaply when it has already settled.
+    if future.done():
+        _retrieve(future)
+    else:
+        future.add_done_callback(_retrieve)
+
+
+def _wait_for_all(promises: list[asyncio.Future[Any]]) -> asyncio.Future[None]:
+    # [Getting a promise to wait for all]: fulfilled once all are, rejected with the first
+    # rejection.
+    result: asyncio.Future[None] = new_promise()
+    remaining = [len(promises)]
+    if not promises:
+        resolve_promise(result, None)
+        return result
+
+    def fulfilled(_: object) -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            resolve_promise(result, None)
+
+    for p in promises:
+        upon_promise(p, fulfilled, lambda r: reject_promise(result, r))
+    return result
+
+
+@final
+class _Pipe:
+    """The state of one ReadableStreamPipeTo; also its read request."""
+
+    __slots__ = (
+        "_current_write",
+        "_dest",
+        "_finalized",
+        "_prevent_abort",
+        "_prevent_cancel",
+        "_prevent_close",
+        "_promise",
+        "_pumping",
+        "_reader",
+        "_reading",
+        "_shutting_down",
+        "_signal",
+        "_source",
+        "_writer",
+    )
+
+    def __init__(
+        self,
+        source: ReadableStream[Any],
+        dest: WritableStream,
+        reader: ReadableStreamDefaultReader[Any],
+        writer: WritableStreamDefaultWriter,
+        prevent_close: bool,
+        prevent_abort: bool,
+        prevent_cancel: bool,
+        signal: AbortSignal | None,
+        promise: asyncio.Future[None],
+    ) -> None:
+        self._source = source
+        self._dest = dest
+        self._reader = reader
+        self._writer = writer
+        self._prevent_close = prevent_close
+        self._prevent_abort = prevent_abort
+        self._prevent_cancel = prevent_cancel
+        self._signal = signal
+        self._promise = promise
+        self._shutting_down = False
+        self._finalized = False
+        self._current_write: asyncio.Future[None] | None = None
+        self._reading = False
+        self._pumping = False
+
+    # -- the loop: "using reader and writer, read all chunks from source and write them
+    #    to dest", enforcing backpressure and stopping once shutting down.
+
+    def _pump(self) -> None:
+        if self._pumping:
+            return
+        self._pumping = True
+        try:
+            dest = self._dest
+            while not self._shutting_down and not self._reading:
+                if (
+                    dest._state is not WRITABLE
+                    or dest._close_request is not None
+                    or dest._in_flight_close_request is not None
+                ):
+                    # Erroring, errored or closing: a state reaction shuts the pipe down.
+                    return
+                controller = dest._controller
+                if controller._strategy_hwm - controller._queue_total_size <= 0:
+                    # Backpressure: no read while the desired size is not positive.
+                    self._wait_for_desire()
+                    return
+                self._reading = True
+                readable_stream_default_reader_read(self._reader, self)
+        finally:
+            self._pumping = False
+
+    def _wait_for_desire(self) -> None:
+        # The desired size grows only when the oldest queued write completes, and that
+        # write's future settles in the same step that would resolve writer.ready; so wait
+        # for it (no new future), and check again then. With no write to wait for (a
+        # high-water mark of 0), wait for writer.ready itself.
+        dest = self._dest
+        request = dest._in_flight_write_request
+        if request is None and dest._write_requests:
+            request = dest._write_requests[0]
+        if request is None or request.done():
+            request = ready_promise(self._writer)
+        request.add_done_callback(self._on_ready)
+
+    def _on_ready(self, _ready: asyncio.Future[None]) -> None:
+        if not self._shutting_down:
+            self._pump()
+
+    def chunk_steps(self, chunk: object) -> None:
+        """[Read request] chunk steps: write the chunk, then keep reading."""
+        self._reading = False
+        previous = self._current_write
+        if previous is not None:
+            _handle(previous)
+        self._current_write = writable_stream_default_writer_write(self._writer, chunk)
+        if not self._pumping:
+            self._pump()
+
+    def close_steps(self) -> None:
+        """[Read request] close steps: the source-closed reaction does the rest."""
+        self._reading = False
+
+    def error_steps(self, _e: object) -> None:
+        """[Read request] error steps: the source-errored reaction does the rest."""
+        self._reading = False
+
+    # -- the rules that propagate errors and closing, in the spec's order
+
+    def _watch_states(self) -> None:
+        source, dest = self._source, self._dest
+        # Errors must be propagated forward.
+        if source._state == "errored":
+            self._source_errored(source._stored_error)
+        else:
+            upon_rejection(self._reader._closed_promise, self._source_errored)
+        # Errors must be propagated backward.
+        if dest._state is ERRORED:
+            self._dest_errored(dest._stored_error)
+        else:
+            upon_rejection(self._writer._closed_promise, self._dest_errored)
+        # Closing must be propagated forward.
+        if source._state == "closed":
+            self._source_closed(None)
+        else:
+            upon_fulfillment(self._reader._closed_promise, self._source_closed)
+        # Closing must be propagated backward.
+        if writable_stream_close_queued_or_in_flight(dest) or dest._state is CLOSED:
+            dest_closed = TypeError(
+                "the destination writable stream closed before all data could be piped to it"
+            )
+            if not self._prevent_cancel:
+                self._shutdown_with_action(
+                    lambda: readable_stream_cancel(source, dest_closed), dest_closed
+                )
+            else:
+                self._shutdown(dest_closed)
+
+    def _source_errored(self, _reason: object) -> None:
+        stored_error = self._source._stored_error
+        if not self._prevent_abort:
+            self._shutdown_with_action(
+                lambda: writable_stream_abort(self._dest, stored_error), stored_error
+            )
+        else:
+            self._shutdown(stored_error)
+
+    def _dest_errored(self, _reason: object) -> None:
+        stored_error = self._dest._stored_error
+        if not self._prevent_cancel:
+            self._shutdown_with_action(
+                lambda: readable_stream_cancel(self._source, stored_error), stored_error
+            )
+        else:
+            self._shutdown(stored_error)
+
+    def _source_closed(self, _value: object) -> None:
+        if not self._prevent_close:
+            self._shutdown_with_action(
+                lambda: writable_stream_default_writer_close_with_error_propagation(self._writer)
+            )
+        else:
+            self._shutdown()
+
+    def _abort_algorithm(self) -> None:
+        signal = self._signal
+        assert signal is not None
+        self._abort(signal.reason)
+
+    def _abort(self, error: object) -> None:
+        # ReadableStreamPipeTo step 14.1: abort dest and cancel source, as each allows.
+        source, dest = self._source, self._dest
+
+        def action() -> asyncio.Future[None]:
+            actions: list[asyncio.Future[Any]] = []
+            if not self._prevent_abort:
+                if dest._state is WRITABLE:
+                    actions.append(writable_stream_abort(dest, error))
+                else:
+                    actions.append(promise_resolved_with(None))
+            if not self._prevent_cancel:
+                if source._state == "readable":
+                    actions.append(readable_stream_cancel(source, error))
+                else:
+                    actions.append(promise_resolved_with(None))
+            return _wait_for_all(actions)
+
+        self._shutdown_with_action(action, error)
+
+    def _on_promise_done(self, promise: asyncio.Future[None]) -> None:
+        # Not in the spec: the caller cancelled the pipe's future.
+        if promise.cancelled() and not self._finalized:
+            self._abort(AbortError("the pipe was cancelled: its future was cancelled"))
+
+    # -- shutting down
+
+    def _shutdown_with_action(
+        self, action: Callable[[], asyncio.Future[Any]], original_error: object = _NO_ERROR
+    ) -> None:
+        """[Shutdown with an action] https://streams.spec.whatwg.org/#rs-pipeTo-shutdown-with-action"""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+
+        def do_the_rest(_: object = None) -> None:
+            upon_promise(
+                action(),
+                lambda _: self._finalize(original_error),
+                self._finalize,
+            )
+
+        if self._dest_accepts_writes():
+            self._wait_for_writes_to_finish(do_the_rest)
+        else:
+            do_the_rest()
+
+    def _shutdown(self, error: object = _NO_ERROR) -> None:
+        """[Shutdown] https://streams.spec.whatwg.org/#rs-pipeTo-shutdown"""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        if self._dest_accepts_writes():
+            self._wait_for_writes_to_finish(lambda: self._finalize(error))
+        else:
+            self._finalize(error)
+
+    def _dest_accepts_writes(self) -> bool:
+        dest = self._dest
+        return dest._state is WRITABLE and not writable_stream_close_queued_or_in_flight(dest)
+
+    def _wait_for_writes_to_finish(self, then: Callable[[], None]) -> None:
+        # "Wait until every chunk that has been read has been written": every read chunk
+        # was written at once, and writes settle in order, so the last write is the one
+        # to wait for (unless another starts meanwhile).
+        current = self._current_write
+        if current is None:
+            then()
+            return
+
+        def settled(_: asyncio.Future[None]) -> None:
+            if self._current_write is not current:
+                self._wait_for_writes_to_finish(then)
+            else:
+                then()
+
+        current.add_done_callback(settled)
+
+    def _finalize(self, error: object = _NO_ERROR) -> None:
+        """[Finalize] https://streams.spec.whatwg.org/#rs-pipeTo-finalize"""
+        self._finalized = True
+        if self._current_write is not None:
+            _handle(self._current_write)
+        writable_stream_default_writer_release(self._writer)
+        readable_stream_default_reader_release(self._reader)
+        if self._signal is not None:
+            self._signal.remove_algorithm(self._abort_algorithm)
+        if error is _NO_ERROR:
+            resolve_promise(self._promise, None)
+        else:
+            reject_promise(self._promise, error)
