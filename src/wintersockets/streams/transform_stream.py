@@ -28,7 +28,6 @@ from ._promises import (
     as_exception,
     get_loop,
     new_promise,
-    promise_call,
     promise_rejected_with,
     promise_resolved_with_result,
     reason_of,
@@ -47,7 +46,11 @@ from .default_controller import (
 )
 from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
 from .readable_stream import ReadableStream, create_readable_stream
-from .writable_controller import writable_stream_default_controller_error_if_needed
+from .writable_controller import (
+    adopt,
+    invoke_promise_callback,
+    writable_stream_default_controller_error_if_needed,
+)
 from .writable_stream import ERRORED, ERRORING, WRITABLE, WritableStream, create_writable_stream
 
 if TYPE_CHECKING:
@@ -137,7 +140,7 @@ class TransformStream:
             start_result = record.start(self._controller)
             if isinstance(start_result, asyncio.Future) or inspect.isawaitable(start_result):
                 upon_promise(
-                    promise_resolved_with_result(start_result),
+                    adopt(promise_resolved_with_result(start_result)),
                     lambda value: resolve_promise(start_promise, value),
                     lambda reason: reject_promise(start_promise, reason),
                 )
@@ -266,9 +269,14 @@ def initialize_transform_stream(
     """[InitializeTransformStream] https://streams.spec.whatwg.org/#initialize-transform-stream"""
 
     def start_algorithm() -> asyncio.Future[Any]:
-        # Each side's set-up takes "a promise resolved with" this result, which adopts
-        # startPromise (see _adopt).
-        return _adopt(start_promise)
+        return start_promise
+
+    def readable_start_algorithm() -> asyncio.Future[Any]:
+        # The readable side's set-up takes "a promise resolved with" startPromise, which
+        # adopts it; the writable side's set-up adopts by itself (see adopt()). The turns
+        # matter: a readable.cancel() or writable.abort() during start must see the
+        # writable side still "erroring" (WPT transform-streams/errors.any.js).
+        return adopt(start_promise)
 
     stream._waiting_chunk = None
     stream._waiting_write = None
@@ -281,7 +289,7 @@ def initialize_transform_stream(
         writable_size_algorithm,
     )
     stream._readable = create_readable_stream(
-        start_algorithm,
+        readable_start_algorithm,
         functools.partial(transform_stream_default_source_pull_algorithm, stream),
         functools.partial(transform_stream_default_source_cancel_algorithm, stream),
         readable_high_water_mark,
@@ -575,34 +583,6 @@ def transform_stream_default_source_pull_algorithm(
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _adopt(promise: asyncio.Future[Any]) -> asyncio.Future[Any]:
-    """Web IDL's [a promise resolved with] a promise: a new promise that adopts it.
-
-    JavaScript adopts through a job that subscribes to ``promise`` and a reaction that
-    settles the new one: two turns, between which other reactions run. Where this matters:
-    when ``readable.cancel()`` or ``writable.abort()`` is called while a transform stream is
-    starting, the cancel algorithm's reaction must see the writable side still "erroring",
-    not yet "errored" (WPT transform-streams/errors.any.js and general.any.js check it).
-    """
-    loop = get_loop()
-    adopted: asyncio.Future[Any] = loop.create_future()
-
-    def settle(source: asyncio.Future[Any]) -> None:
-        if source.cancelled():
-            reject_promise(adopted, asyncio.CancelledError())
-            return
-        exc = source.exception()
-        if exc is None:
-            resolve_promise(adopted, source.result())
-        else:
-            reject_promise(adopted, reason_of(exc))
-
-    # NewPromiseResolveThenableJob subscribes on the next turn; the subscription's
-    # reaction settles `adopted` on the turn after.
-    loop.call_soon(promise.add_done_callback, settle)
-    return adopted
-
-
 def _readable_controller(stream: TransformStream) -> ReadableStreamDefaultController[Any]:
     controller: ReadableStreamDefaultController[Any] = stream._readable._controller  # type: ignore[assignment]
     return controller
@@ -613,4 +593,4 @@ def _call_algorithm(algorithm: Callable[..., object] | None, *args: object) -> a
     # already cleared stands for a promise resolved with undefined.
     if algorithm is None:
         algorithm = _return_none
-    return promise_call(algorithm, *args)
+    return invoke_promise_callback(algorithm, *args)

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 from ._promises import (
     get_loop,
-    promise_call,
+    promise_rejected_with,
     promise_resolved_with,
     promise_resolved_with_result,
     reason_of,
+    reject_promise,
+    resolve_promise,
     upon_promise,
 )
 from ._queue_with_sizes import dequeue_value, enqueue_value_with_size, reset_queue
@@ -98,8 +100,10 @@ class WritableStreamDefaultController:
     def _abort_steps(self, reason: object) -> asyncio.Future[None]:
         """[[AbortSteps]] https://streams.spec.whatwg.org/#ws-default-controller-private-abort"""
         algorithm = self._abort_algorithm
-        result = (
-            promise_resolved_with(None) if algorithm is None else promise_call(algorithm, reason)
+        result: asyncio.Future[None] = (
+            promise_resolved_with(None)
+            if algorithm is None
+            else invoke_promise_callback(algorithm, reason)
         )
         writable_stream_default_controller_clear_algorithms(self)
         return result
@@ -160,7 +164,7 @@ def set_up_writable_stream_default_controller(
     backpressure = writable_stream_default_controller_get_backpressure(controller)
     writable_stream_update_backpressure(stream, backpressure)
     start_result = start_algorithm()
-    start_promise = promise_resolved_with_result(start_result)
+    start_promise = promise_resolved_with_value(start_result)
 
     def on_start_fulfilled(_: object) -> None:
         assert stream._state == WRITABLE or stream._state == ERRORING
@@ -306,7 +310,7 @@ def writable_stream_default_controller_process_close(
     assert not controller._queue
     algorithm = controller._close_algorithm
     assert algorithm is not None
-    sink_close_promise = promise_call(algorithm)
+    sink_close_promise = invoke_promise_callback(algorithm)
     writable_stream_default_controller_clear_algorithms(controller)
     upon_promise(
         sink_close_promise,
@@ -402,6 +406,56 @@ def writable_stream_default_controller_write(
         if backpressure is not stream._backpressure:
             writable_stream_update_backpressure(stream, backpressure)
     writable_stream_default_controller_advance_queue_if_needed(controller)
+
+
+# -- Web IDL promises -------------------------------------------------------------------------
+
+
+def adopt(promise: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """A new promise that adopts ``promise``, as JavaScript resolves a promise with a thenable.
+
+    Web IDL's [a promise resolved with] a value makes a new promise and resolves it with the
+    value; when the value is itself a promise, NewPromiseResolveThenableJob subscribes to it
+    on the next turn and settles the new promise the turn after it settles. Reactions queued
+    in between run first, and WPT checks some of those races (an abort or a cancel while a
+    stream starts, a transformer's cancel erroring the stream), so this keeps both turns.
+    """
+    loop = get_loop()
+    adopted: asyncio.Future[Any] = loop.create_future()
+
+    def settle(source: asyncio.Future[Any]) -> None:
+        if source.cancelled():
+            reject_promise(adopted, asyncio.CancelledError())
+            return
+        exc = source.exception()
+        if exc is None:
+            resolve_promise(adopted, source.result())
+        else:
+            reject_promise(adopted, reason_of(exc))
+
+    loop.call_soon(promise.add_done_callback, settle)
+    return adopted
+
+
+def promise_resolved_with_value(value: object) -> asyncio.Future[Any]:
+    """Web IDL's [a promise resolved with] ``value``; an awaitable is adopted (:func:`adopt`)."""
+    if isinstance(value, asyncio.Future) or inspect.isawaitable(value):
+        return adopt(promise_resolved_with_result(value))
+    return promise_resolved_with(value)
+
+
+def invoke_promise_callback(callback: Callable[..., object], *args: object) -> asyncio.Future[Any]:
+    """Web IDL's [invoke] of a callback returning ``Promise<undefined>``, as a future.
+
+    Raising gives a rejected promise; a plain value a fulfilled one; an awaitable (a
+    coroutine runs as a task) is adopted. Per-chunk algorithms (write, transform) skip the
+    adoption's two turns; see the module docstring.
+    """
+    try:
+        result = callback(*args)
+    except Exception as exc:
+        return promise_rejected_with(exc)
+    return promise_resolved_with_value(result)
 
 
 from .writable_stream import (  # noqa: E402  (see the end of writable_stream.py)
