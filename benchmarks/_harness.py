@@ -192,6 +192,8 @@ class Target:
 
     With ``versus`` set, the goal is ``ratio >= threshold`` (for rates) or ``ratio <=
     threshold`` (for sizes). Without it, ``value >= threshold`` or ``value <= threshold``.
+    ``as_time`` reports a rate ratio as the time it implies ("3.2x the time") for goals
+    stated in time.
     """
 
     benchmark: str
@@ -199,6 +201,7 @@ class Target:
     versus: str | None
     threshold: float
     label: str
+    as_time: bool = False
 
 
 def _fmt_value(value: float, unit: str) -> str:
@@ -260,7 +263,8 @@ def evaluate(target: Target, groups: dict[str, Group]) -> tuple[str, str]:
     if ratio is None:
         return "n/a", ""
     passed = ratio >= target.threshold if higher else ratio <= target.threshold
-    return ("PASS" if passed else "MISS"), f"{ratio:.2f}x"
+    measured = f"{1 / ratio:.2f}x the time" if target.as_time else f"{ratio:.2f}x"
+    return ("PASS" if passed else "MISS"), measured
 
 
 def format_targets(targets: Sequence[Target], groups: dict[str, Group]) -> list[str]:

@@ -64,9 +64,9 @@ _DONE: Final = object()
 
 TARGETS = (
     Target("read", "wintersockets default reader", "asyncio.Queue", 0.5,
-           "read enqueued chunks: <= 2x the time of asyncio.Queue"),
+           "read enqueued chunks: <= 2x the time of asyncio.Queue", as_time=True),
     Target("pipe", "wintersockets pipe_through", "asyncio.Queue", 0.25,
-           "identity TransformStream pipe: <= 4x the time of queues"),
+           "identity TransformStream pipe: <= 4x the time of queues", as_time=True),
     Target("memory", "wintersockets", None, 4 * 1024,
            "heap <= 4 KiB per idle ReadableStream + reader"),
 )  # fmt: skip
