@@ -48,14 +48,19 @@ error1 = Error1("error1")
 error2 = Error2("error2")
 
 
-async def flush_async_events(turns: int = 30) -> None:
+async def flush_async_events(max_turns: int = 1000) -> None:
     """Let every reaction already scheduled, and the ones they schedule, run.
 
-    WPT waits for a few timer ticks, each of which drains the microtask queue; asyncio runs
-    one layer of callbacks per loop turn, so this gives the loop enough turns for the
-    longest chain of reactions the streams create.
+    WPT waits for timer ticks, each of which drains the microtask queue. asyncio runs one
+    layer of callbacks per loop turn, so this turns the loop until no callback is ready
+    (asyncio's ready queue is empty), which is when a timer would fire.
     """
-    for _ in range(turns):
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0)
+    for _ in range(max_turns):
+        ready = getattr(loop, "_ready", None)
+        if ready is not None and not ready:
+            return
         await asyncio.sleep(0)
 
 
@@ -71,10 +76,9 @@ async def js_await(future: asyncio.Future[Any]) -> Any:
     return result
 
 
-async def delay(turns: int = 10) -> None:
-    """WPT's ``delay(0)``: a timer tick, by which the reactions pending now have run."""
-    for _ in range(turns):
-        await asyncio.sleep(0)
+async def delay() -> None:
+    """WPT's ``delay(0)``: a timer tick, by which every pending reaction has run."""
+    await flush_async_events()
 
 
 async def assert_rejects(

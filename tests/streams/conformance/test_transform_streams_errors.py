@@ -380,7 +380,7 @@ async def test_transformer_cancel_runs_once_for_abort_then_cancel() -> None:
 
 async def test_terminate_errors_a_pipe() -> None:
     rts = recording_transform_stream(None, None, {"high_water_mark": 0})
-    rs = ReadableStream({"start": lambda c: c.enqueue(0)})
+    rs: ReadableStream[int] = ReadableStream({"start": lambda c: c.enqueue(0)})
     pipe = rs.pipe_to(rts.writable)
     await delay()
     assert rts.events == []

@@ -65,7 +65,7 @@ async def test_identity_reads_what_was_written() -> None:
     result = await ts.readable.get_reader().read()
     assert result.value == "a"
     assert not result.done
-    await delay(3)
+    await delay()
     assert writer.desired_size == 1
     await write
 
