@@ -155,8 +155,27 @@ def _describe(exc: BaseException) -> str:
         return f"n/a (not implemented: {exc})"
     if isinstance(exc, TimeoutError):
         return "error: timed out"
-    text = str(exc) or type(exc).__name__
-    return f"error: {type(exc).__name__}: {text}"[:160]
+    name = type(exc).__name__
+    text = str(exc) or name
+    if not text.startswith(name):
+        text = f"{name}: {text}"
+    return f"error: {text}"[:160]
+
+
+_reported: set[str] = set()
+
+
+def _report_failure(where: str, exc: BaseException) -> None:
+    """Print a failing variant's traceback to stderr, once per distinct error."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    origin = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    key = f"{type(exc).__name__} at {origin}"
+    if key in _reported:
+        print(f"{where} failed: {exc} (traceback above)", file=sys.stderr)
+        return
+    _reported.add(key)
+    print(f"{where} failed:", file=sys.stderr)
+    traceback.print_exception(exc, file=sys.stderr)
 
 
 async def run_group(benchmark: Benchmark, repeat: int, run_timeout: float) -> Group:
@@ -179,8 +198,7 @@ async def run_group(benchmark: Benchmark, repeat: int, run_timeout: float) -> Gr
                     raise
                 result.status = _describe(exc)
                 if not isinstance(exc, NotAvailable):
-                    print(f"{benchmark.key}: {variant.name} failed:", file=sys.stderr)
-                    traceback.print_exception(exc, file=sys.stderr)
+                    _report_failure(f"{benchmark.key}: {variant.name}", exc)
                 continue
             result.values.append(value)
     return Group(benchmark, results)
