@@ -8,13 +8,14 @@ connected to directly, without ``getaddrinfo``.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 from wintersockets.errors import SocketError
 from wintersockets.socket.info import format_host_port
 from wintersockets.transport.errors import describe
 
-from .address import ip_literal
+from .address import ip_version
 
 __all__: list[str] = []
 
@@ -27,9 +28,9 @@ async def dial_basic(hostname: str, port: int) -> socket.socket:
         SocketError: Several addresses failed; the ``ExceptionGroup`` of causes is chained.
     """
     loop = asyncio.get_running_loop()
-    literal = ip_literal(hostname)
-    if literal is not None:
-        family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
+    version = ip_version(hostname)
+    if version is not None:
+        family = socket.AF_INET6 if version == 6 else socket.AF_INET
         return await _attempt(loop, family, (hostname, port))
     infos = await loop.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
     failures: list[tuple[str, OSError]] = []
@@ -50,11 +51,35 @@ async def dial_basic(hostname: str, port: int) -> socket.socket:
 async def _attempt(
     loop: asyncio.AbstractEventLoop, family: int, sockaddr: tuple[object, ...]
 ) -> socket.socket:
+    # Not loop.sock_connect(): uvloop's resolves the address again through getaddrinfo
+    # (in its thread pool) even for a literal, which costs more than the whole connect.
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
-        await loop.sock_connect(sock, sockaddr)
+        try:
+            sock.connect(sockaddr)
+        except (BlockingIOError, InterruptedError):
+            await _writable(loop, sock.fileno())
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:
+                # OSError(errno, ...) is the errno's subclass (ConnectionRefusedError, ...).
+                raise OSError(error, os.strerror(error)) from None
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Wait until ``fd`` is writable: a non-blocking connect() has finished."""
+    waiter: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(fd, _wake, waiter)
+    try:
+        await waiter
+    finally:
+        loop.remove_writer(fd)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -17,6 +17,7 @@ port and reject malformed input before any I/O, so mistakes surface where they a
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -99,6 +100,30 @@ def ip_literal(hostname: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
         return None
 
 
+def ip_version(hostname: str) -> int | None:
+    """4 or 6 if ``hostname`` is an IP literal (as :func:`ip_literal` decides), else ``None``.
+
+    The common canonical spellings are recognized by ``inet_pton`` without building an
+    ``ipaddress`` object, which costs more than the rest of ``connect()``'s parsing.
+    """
+    version = _canonical_ip_version(hostname)
+    if version:
+        return version
+    literal = ip_literal(hostname)
+    return None if literal is None else literal.version
+
+
+def _canonical_ip_version(hostname: str) -> int:
+    """4 or 6 if ``hostname`` is an IP address in its canonical text form, else 0."""
+    family, version = (socket.AF_INET6, 6) if ":" in hostname else (socket.AF_INET, 4)
+    try:
+        if socket.inet_ntop(family, socket.inet_pton(family, hostname)) == hostname:
+            return version
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def check_port(port: object) -> int:
     """``port`` if it is an ``int`` from 1 to 65535 (not a ``bool``); else a SocketError."""
     if isinstance(port, bool) or not isinstance(port, int):
@@ -174,8 +199,12 @@ def _fields_of_mapping(address: Mapping[object, object]) -> tuple[object, object
 def _normalize_host(hostname: str, *, bracketed_ok: bool) -> str:
     if not hostname:
         raise SocketError("hostname must not be empty")
+    if _canonical_ip_version(hostname):
+        return hostname  # the common case, without building an ipaddress object
     if hostname.startswith("[") or hostname.endswith("]"):
         inner = hostname[1:-1] if hostname.startswith("[") and hostname.endswith("]") else ""
+        if bracketed_ok and _canonical_ip_version(inner) == 6:
+            return inner
         ip = ip_literal(inner) if bracketed_ok else None
         if not isinstance(ip, ipaddress.IPv6Address):
             raise SocketError(

@@ -17,6 +17,7 @@ The connection is made in steps, each one method, so that each can be extended a
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import socket
 from collections.abc import Mapping
@@ -108,14 +109,9 @@ class Connector:
         """
         parsed = parse_address(address)
         parsed_options = parse_options(options, kwargs)
-        name = str(parsed)
-
-        async def opener(protocol: asyncio.BaseProtocol) -> None:
-            await self._open(parsed, parsed_options, protocol)
-
         return Socket(
-            opener,
-            name=name,
+            functools.partial(self._open, parsed, parsed_options),
+            name=str(parsed),
             secure_transport=parsed_options.secure_transport,
             allow_half_open=parsed_options.allow_half_open,
             upgrader=self.upgrader(parsed, parsed_options),

@@ -82,6 +82,9 @@ class SocketOptions:
     alpn: tuple[str, ...] = ()
 
 
+_DEFAULTS: Final = SocketOptions()
+
+
 def parse_options(
     options: Mapping[str, object] | SocketOptions | None = None,
     kwargs: Mapping[str, object] | None = None,
@@ -100,6 +103,8 @@ def parse_options(
         SocketError: An option is unknown, given twice, of the wrong type or value, or
             ``sni``/``alpn`` is given without TLS.
     """
+    if options is None and not kwargs:
+        return _DEFAULTS
     given: dict[str, object] = {}
     spelt: dict[str, str] = {}
     sources: list[Mapping[str, object]] = []

@@ -25,7 +25,7 @@ and then acts on the new state.
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 from typing import Final, TypeAlias
 
 __all__: list[str] = []
@@ -33,7 +33,7 @@ __all__: list[str] = []
 logger = logging.getLogger("wintersockets.socket")
 
 
-class SocketState(Enum):
+class SocketState(StrEnum):
     """The lifecycle of one ``Socket`` object."""
 
     CONNECTING = "connecting"  # connect() returned; the connection is being made
@@ -45,7 +45,7 @@ class SocketState(Enum):
     ERRORED = "errored"  # closed rejected with a SocketError
 
 
-class SocketEvent(Enum):
+class SocketEvent(StrEnum):
     """What happens to a socket as a whole."""
 
     CONNECTED = "connected"  # the opener produced a connected transport
@@ -58,7 +58,7 @@ class SocketEvent(Enum):
     CONNECTION_BROKEN = "connection broken"  # the transport is gone with an error (RST, ...)
 
 
-class ReadState(Enum):
+class ReadState(StrEnum):
     """The receiving direction."""
 
     OPEN = "open"
@@ -66,14 +66,14 @@ class ReadState(Enum):
     CANCELLED = "cancelled"  # the application cancelled the readable; data is discarded
 
 
-class ReadEvent(Enum):
+class ReadEvent(StrEnum):
     """What happens to the receiving direction."""
 
     PEER_FIN = "peer FIN"
     CANCEL = "cancel"
 
 
-class WriteState(Enum):
+class WriteState(StrEnum):
     """The sending direction."""
 
     OPEN = "open"
@@ -81,7 +81,7 @@ class WriteState(Enum):
     SHUT = "shut"  # our FIN is sent, or the writable died: nothing more will be sent
 
 
-class WriteEvent(Enum):
+class WriteEvent(StrEnum):
     """What happens to the sending direction."""
 
     FLUSH = "flush"  # peer FIN without allow_half_open: close the writable after its queue
@@ -186,28 +186,31 @@ class SocketMachine:
         """
         old: State
         machine = "socket"
-        if isinstance(event, SocketEvent):
+        kind = type(event)
+        if kind is SocketEvent:
             old = self.state
-            new_state = SOCKET_TRANSITIONS.get((self.state, event))
+            new_state = SOCKET_TRANSITIONS.get((self.state, event))  # type: ignore[arg-type]
             if new_state is None:
                 raise InvalidTransition(self.state, event)
             self.state = new_state
             new: State = new_state
-        elif isinstance(event, ReadEvent):
+        elif kind is ReadEvent:
             machine = "read"
             old = self.read
-            new_read = READ_TRANSITIONS.get((self.read, event))
+            new_read = READ_TRANSITIONS.get((self.read, event))  # type: ignore[arg-type]
             if new_read is None:
                 raise InvalidTransition(self.read, event)
             self.read = new = new_read
         else:
             machine = "write"
             old = self.write
-            new_write = WRITE_TRANSITIONS.get((self.write, event))
+            new_write = WRITE_TRANSITIONS.get((self.write, event))  # type: ignore[arg-type]
             if new_write is None:
                 raise InvalidTransition(self.write, event)
             self.write = new = new_write
-        logger.debug("%s %s: %s --%s--> %s", self.name, machine, old.value, event.value, new.value)
+        if logger.isEnabledFor(logging.DEBUG):
+            # StrEnum members format as their values.
+            logger.debug("%s %s: %s --%s--> %s", self.name, machine, old, event, new)
 
     @property
     def fin_due(self) -> bool:

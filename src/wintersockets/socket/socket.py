@@ -82,7 +82,7 @@ class Socket:
     )
 
     _handover: asyncio.Future[asyncio.Transport] | None
-    _open_task: asyncio.Future[object] | None
+    _open_task: asyncio.Task[None] | None
 
     def __init__(
         self,
@@ -100,17 +100,15 @@ class Socket:
         self._upgraded = False
         self._handover = None
         self._machine = SocketMachine(allow_half_open=allow_half_open, name=name)
-        # connect() steps 2-3: opened and closed are new promises, marked as handled.
+        # connect() steps 2-3: opened and closed are new promises, marked as handled (by
+        # _reject(), the only way either is ever rejected: it retrieves the exception at
+        # once, which costs no done-callback on the way).
         opened: asyncio.Future[SocketInfo] = loop.create_future()
         closed: asyncio.Future[None] = loop.create_future()
-        mark_as_handled(opened)
-        mark_as_handled(closed)
         self._opened = opened
         self._closed = closed
         self._bridge = StreamBridge.create(self, opened, name)
-        task: asyncio.Future[object] = loop.create_task(opener(self._bridge))
-        task.add_done_callback(self._opener_done)
-        self._open_task = task
+        self._open_task = loop.create_task(self._open(opener))
 
     # -- the spec's attributes ---------------------------------------------------------------
 
@@ -213,7 +211,6 @@ class Socket:
         expected = _start_tls_options(options)
         loop = asyncio.get_running_loop()
         handover: asyncio.Future[asyncio.Transport] = loop.create_future()
-        mark_as_handled(handover)
         self._handover = handover
         self._machine.handle(SocketEvent.START_TLS)
         bridge = self._bridge
@@ -259,16 +256,24 @@ class Socket:
 
     # -- opening -----------------------------------------------------------------------------
 
-    def _opener_done(self, task: asyncio.Future[object]) -> None:
-        self._open_task = None
-        if task.cancelled():
+    async def _open(self, opener: Opener) -> None:
+        # connect() step 5: connect in the background. Step 6 happens in this task's last
+        # step, so `opened` resolves without another trip through the loop.
+        try:
+            await opener(self._bridge)
+        except asyncio.CancelledError:
+            self._open_task = None
             if self._machine.state is not _S.CLOSED:
                 self._connect_failed(SocketError(f"connecting to {self._name!r} was cancelled"))
-            return
-        exc = task.exception()
-        if exc is not None:
+            raise
+        except Exception as exc:
+            self._open_task = None
             self._connect_failed(exc)
             return
+        self._open_task = None
+        self._connected()
+
+    def _connected(self) -> None:
         self._machine.handle(SocketEvent.CONNECTED)
         state = self._machine.state
         if state is _S.CLOSED or state is _S.ERRORED:
@@ -279,6 +284,8 @@ class Socket:
         info = SocketInfo(_format(peername), _format(sockname), self._bridge.alpn())
         if not self._opened.done():
             self._opened.set_result(info)
+        # The peer may have sent FIN (or the readable been cancelled) while connecting.
+        self._apply_rules()
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._bridge.abort_transport()
@@ -289,11 +296,11 @@ class Socket:
         self._fail(error)
 
     def _fail(self, error: SocketError) -> None:
-        # Connect step 7: reject closed and opened with the error; error both streams (the
-        # writable through its start, which is `opened`).
+        # Connect step 7: reject closed and opened with the error; error both streams.
         _reject(self._opened, error)
         _reject(self._closed, error)
         self._bridge.error_readable(error)
+        self._bridge.error_writable(error)
         self._fail_handover(error)
 
     # -- closing -----------------------------------------------------------------------------
@@ -480,5 +487,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 def _reject(future: asyncio.Future[Any], error: BaseException) -> None:
+    """Reject ``future`` and mark it handled: asyncio will not log it as never retrieved."""
     if not future.done():
         future.set_exception(error)
+        future.exception()

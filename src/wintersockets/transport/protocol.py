@@ -156,6 +156,7 @@ class StreamBridge(asyncio.BaseProtocol):
         "_drain",
         "_listener",
         "_name",
+        "_opened",
         "_outgoing",
         "_read_controller",
         "_read_open",
@@ -174,6 +175,7 @@ class StreamBridge(asyncio.BaseProtocol):
     _drain: asyncio.Future[None] | None
     _listener: BridgeListener
     _name: str
+    _opened: asyncio.Future[Any]
     _outgoing: deque[bytes]
     _read_controller: ReadableByteStreamController
     _read_open: bool
@@ -188,18 +190,20 @@ class StreamBridge(asyncio.BaseProtocol):
 
     @classmethod
     def create(
-        cls, listener: BridgeListener, started: asyncio.Future[Any], name: str
+        cls, listener: BridgeListener, opened: asyncio.Future[Any], name: str
     ) -> StreamBridge:
         """A bridge with fresh streams, not yet attached to a transport.
 
         Args:
             listener: the socket, told about FIN, cancel, close and loss.
-            started: settles when the connection is open; the writable sends nothing before
-                (writes are queued), and is errored with its rejection reason.
+            opened: the socket's ``opened``: settles once the connection is open. Writes and
+                a close made before wait for it (the writable queues what follows), and
+                fail with its rejection reason.
             name: ``host:port``, for error messages.
         """
         self: StreamBridge = object.__new__(_DataBridge if SWITCH_READ_MODE else _BufferedBridge)
         self._listener = listener
+        self._opened = opened
         self._name = name
         self._transport = None
         self._byob_request = None
@@ -228,7 +232,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._read_controller = controller
         self.readable = readable
         self.writable = create_writable_stream(
-            lambda: started,
+            _return_none,
             self._write,
             self._close,
             self._abort,
@@ -280,7 +284,14 @@ class StreamBridge(asyncio.BaseProtocol):
         if request is not None:
             self._byob_request = None
             request.respond(nbytes)
-        elif self._read_open:
+            if not self._switchable and not self._read_controller._pending_pull_intos:
+                # uvloop (like most transports) reads again at once while data is there;
+                # without another BYOB read pending that read would land in the scratch
+                # buffer and be copied twice. Stop until the reader asks again (pull), which
+                # libuv does without a syscall when it happens before its next poll.
+                self._pause_reading()
+            return
+        if self._read_open:
             scratch = self._scratch
             assert scratch is not None
             self._read_controller.enqueue(scratch[:nbytes].tobytes())
@@ -372,13 +383,14 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def _pause_reading_if_full(self) -> None:
         controller = self._read_controller
-        if (
-            not self._reading_paused
-            and controller._strategy_hwm - controller._queue_total_size <= 0
-            and self._transport is not None
-        ):
+        if controller._strategy_hwm - controller._queue_total_size <= 0:
+            self._pause_reading()
+
+    def _pause_reading(self) -> None:
+        transport = self._transport
+        if not self._reading_paused and transport is not None:
             self._reading_paused = True
-            self._transport.pause_reading()
+            transport.pause_reading()
 
     def _end_readable(self) -> None:
         # The peer's FIN, or a clean end: close the readable after the data it holds, and
@@ -414,8 +426,15 @@ class StreamBridge(asyncio.BaseProtocol):
         self._outgoing.append(data)
         return len(data)
 
-    def _write(self, _chunk: object) -> asyncio.Future[None] | None:
+    def _write(self, _chunk: object) -> asyncio.Future[Any] | None:
         data = self._outgoing.popleft()
+        if self._transport is None and not self._opened.done():
+            # Written before the connection opened: this write waits for it, and the
+            # writable queues the ones after it.
+            return transform_promise(self._opened, lambda _: self._send(data))
+        return self._send(data)
+
+    def _send(self, data: bytes) -> asyncio.Future[None] | None:
         transport = self._transport
         if transport is None:
             raise closed_error(self._name, "is not connected")
@@ -426,6 +445,8 @@ class StreamBridge(asyncio.BaseProtocol):
         return None
 
     def _close(self) -> asyncio.Future[Any] | None:
+        if self._transport is None and not self._opened.done():
+            return transform_promise(self._opened, lambda _: self._close())
         if self._write_paused:
             # Flush what the transport holds down to its low-water mark first.
             return transform_promise(
@@ -491,6 +512,12 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._read_open:
             self._read_open = False
             self._read_controller.error(error)
+
+    def error_writable(self, error: BaseException) -> None:
+        """Error the writable (writes fail with ``error``), unless it is finished already."""
+        controller = self._write_controller
+        if controller is not None:
+            controller.error(error)
 
     def close_readable(self) -> None:
         """Stop reading and close the readable; what it holds stays readable."""
