@@ -377,17 +377,22 @@ class _Pipe:
     def _wait_for_writes_to_finish(self, then: Callable[[], None]) -> None:
         # "Wait until every chunk that has been read has been written": every read chunk
         # was written at once, and writes settle in order, so the last write is the one
-        # to wait for (unless another starts meanwhile).
+        # to wait for (unless another starts meanwhile). The wait takes the turns the
+        # reference implementation's promise chain takes (two after the last write
+        # settles, two when there was none): a sink's start, say, completes first, which
+        # WPT piping/abort.any.js observes (the sink's abort is called before the source's
+        # cancel).
         current = self._current_write
+        loop = self._dest._controller._loop
         if current is None:
-            then()
+            loop.call_soon(loop.call_soon, then)
             return
 
         def settled(_: asyncio.Future[None]) -> None:
             if self._current_write is not current:
                 self._wait_for_writes_to_finish(then)
             else:
-                then()
+                loop.call_soon(loop.call_soon, then)
 
         current.add_done_callback(settled)
 

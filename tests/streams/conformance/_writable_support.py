@@ -31,6 +31,7 @@ __all__ = [
     "js_await",
     "on_settle",
     "readable_stream_to_array",
+    "recording_readable_stream",
     "recording_transform_stream",
     "recording_writable_stream",
 ]
@@ -238,3 +239,42 @@ async def readable_stream_to_array(stream: ReadableStream[Any]) -> list[Any]:
         if result.done:
             return chunks
         chunks.append(result.value)
+
+
+class RecordingReadableStream:
+    """A readable stream whose source records pulls and cancels (WPT's recordingReadableStream)."""
+
+    def __init__(self, extras: dict[str, Any] | None = None, strategy: object = None) -> None:
+        self.extras = extras or {}
+        self.events: list[object] = []
+        self.events_without_pulls: list[object] = []
+        self.controller: Any = None
+        self.stream: ReadableStream[Any] = ReadableStream(
+            {"start": self._start, "pull": self._pull, "cancel": self._cancel}, strategy
+        )
+
+    def _start(self, controller: Any) -> object:
+        self.controller = controller
+        if "start" in self.extras:
+            return self.extras["start"](controller)
+        return None
+
+    def _pull(self, controller: Any) -> object:
+        self.events.append("pull")
+        if "pull" in self.extras:
+            return self.extras["pull"](controller)
+        return None
+
+    def _cancel(self, reason: object) -> object:
+        self.events.extend(["cancel", reason])
+        self.events_without_pulls.extend(["cancel", reason])
+        if "cancel" in self.extras:
+            return self.extras["cancel"](reason)
+        return None
+
+
+def recording_readable_stream(
+    extras: dict[str, Any] | None = None, strategy: object = None
+) -> RecordingReadableStream:
+    """A :class:`RecordingReadableStream`."""
+    return RecordingReadableStream(extras, strategy)
