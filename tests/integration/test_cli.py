@@ -182,3 +182,40 @@ def test_the_console_script_entry_point_is_main() -> None:
     from wintersockets.cli import main
 
     assert main(["--help"]) == 0
+
+
+def test_connect_exits_when_the_peer_closes_while_stdin_stays_open() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def peer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"bye\n")
+
+        thread = threading.Thread(target=peer, daemon=True)
+        thread.start()
+        client = subprocess.Popen(
+            [sys.executable, "-m", "wintersockets", "connect", f"127.0.0.1:{port}"],
+            stdin=subprocess.PIPE,  # kept open: nobody types, and nobody ends the input
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert client.stdin is not None
+        assert client.stdout is not None
+        assert client.stderr is not None
+        try:
+            # Not communicate(): it would close stdin. The outputs are tiny, so waiting
+            # with the pipes unread cannot block the client.
+            returncode = client.wait(timeout=TIMEOUT)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.wait(TIMEOUT)
+            client.stdin.close()
+            stdout, stderr = client.stdout.read(), client.stderr.read()
+            client.stdout.close()
+            client.stderr.close()
+        thread.join(TIMEOUT)
+    assert returncode == 0, stderr
+    assert stdout == b"bye\n"

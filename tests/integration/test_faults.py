@@ -8,10 +8,14 @@ every future the test touched is settled at the end; every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
+from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import LOOP_KINDS, run_checked
 from tests.integration.assertions import (
     WITHIN,
     assert_bytes_received,
@@ -19,6 +23,7 @@ from tests.integration.assertions import (
     assert_settled,
     assert_socket_error,
     close_and_settle,
+    read_all,
     read_exactly,
     rejection,
     settle,
@@ -189,3 +194,108 @@ async def test_a_peer_that_resets_right_after_accepting_fails_the_socket() -> No
         exc = await rejection(sock.closed)
         assert_socket_error(exc, cause=ConnectionResetError)
         assert_settled(sock)
+
+
+# -- timeouts around reads and writes lose nothing ---------------------------------------------
+
+
+async def test_a_read_abandoned_by_a_timeout_loses_no_bytes() -> None:
+    async with plain_tcp() as c:
+        reader = c.sock.readable.get_reader()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await reader.read()
+        await c.peer.send(b"after the timeout")
+        async with asyncio.timeout(WITHIN):
+            result = await reader.read()
+        assert_bytes_received(result.value, b"after the timeout")
+
+
+async def test_a_byob_read_abandoned_by_a_timeout_loses_no_bytes() -> None:
+    async with plain_tcp() as c:
+        reader = c.sock.readable.get_reader(mode="byob")
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await reader.read(memoryview(bytearray(16)))
+        await c.peer.send(b"into the buffer")
+        buffer = bytearray(16)
+        async with asyncio.timeout(WITHIN):
+            result = await reader.read(memoryview(buffer))
+        assert_bytes_received(bytes(result.value), b"into the buffer")
+        assert buffer.startswith(b"into the buffer")
+
+
+async def test_a_write_abandoned_by_a_timeout_is_still_sent_in_order() -> None:
+    chunk = b"q" * 65536
+    async with plain_tcp() as c:
+        c.peer.stop_reading()
+        writer = c.sock.writable.get_writer()
+        sent = 0
+        async with asyncio.timeout(WITHIN):
+            while True:
+                try:
+                    async with asyncio.timeout(0.25):  # expires once the peer's buffers fill
+                        await writer.write(chunk)
+                except TimeoutError:
+                    break
+                sent += 1
+        # The abandoned write was accepted: it is sent after the others, then this one.
+        c.peer.resume_reading()
+        async with asyncio.timeout(WITHIN):
+            await writer.write(b"end")
+        expected = chunk * (sent + 1) + b"end"
+        assert_bytes_received(await c.peer.wait_received(len(expected)), expected)
+
+
+# -- races at opening ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def greeter(greeting: bytes) -> Iterator[str]:
+    """A server thread that sends ``greeting`` and FIN on each connection at once, then
+    waits for the client's FIN.
+
+    A thread, not a coroutine: its bytes and FIN arrive whenever the kernel delivers them,
+    also while the client's loop is still opening the socket.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            with conn:
+                conn.settimeout(WITHIN)
+                conn.sendall(greeting)
+                conn.shutdown(socket.SHUT_WR)
+                with contextlib.suppress(OSError):
+                    while conn.recv(65536):  # until the client's FIN answers ours
+                        pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(WITHIN)
+
+
+async def _open_and_await_the_peers_close(address: str) -> None:
+    sock = connect(address)
+    await settle(sock.closed)
+    assert settled_exception(sock.closed) is None
+    assert_bytes_received(await read_all(sock), b"bye\n")
+
+
+@pytest.mark.parametrize("kind", LOOP_KINDS)
+def test_data_and_fin_arriving_while_opening_still_close_the_socket(kind: str) -> None:
+    """Thirty tries, each on a fresh loop, at a race that once left ``closed`` pending on
+    uvloop: the peer's FIN arrived before the socket was marked open, and the socket never
+    answered it."""
+    with greeter(b"bye\n") as address:
+        for _ in range(30):
+            run_checked(kind, _open_and_await_the_peers_close, {"address": address})
