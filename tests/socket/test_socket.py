@@ -287,6 +287,32 @@ async def test_start_tls_flushes_writes_and_retires_the_old_socket() -> None:
         await settled(tls.closed)
 
 
+async def test_start_tls_before_open_upgrades_once_connected() -> None:
+    async with serve() as peer:
+        sock = connect(peer.address, secure_transport="starttls")
+        tls = sock.start_tls()
+        await asyncio.wait_for(sock.opened, TIMEOUT)
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+        assert sock.upgraded
+        await settled(tls.opened)
+        await settled(tls.closed)
+
+
+async def test_a_peer_that_closes_at_once_closes_the_socket_without_help() -> None:
+    # The FIN can arrive before the connection attempt has returned: the automatic FIN
+    # (decision 3) must still follow once the socket is open.
+    async with serve() as peer:
+        sock = connect(peer.address)
+        conn = await peer.accept()
+        conn.send(b"bye")
+        conn.fin()
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+        await conn.wait_eof()
+        reader = sock.readable.get_reader()
+        assert (await reader.read()).value == b"bye"
+        assert (await reader.read()).done
+
+
 async def test_connector_rejects_bad_settings() -> None:
     with pytest.raises(SocketError, match="connect_timeout must be a positive number"):
         Connector(connect_timeout=0)

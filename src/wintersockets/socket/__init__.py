@@ -1,1 +1,10 @@
-"""wintersockets.socket layer."""
+"""wintersockets.socket: the ``Socket`` [Socket], its lifecycle and ``SocketInfo``.
+
+``socket.py`` holds :class:`~wintersockets.socket.socket.Socket`, ``info.py`` the
+:class:`~wintersockets.socket.info.SocketInfo` record, and ``_state.py`` every state, event
+and transition of a socket's lifecycle as tables. Sockets are made by the connector layer.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
