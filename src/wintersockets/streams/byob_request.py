@@ -1,0 +1,147 @@
+"""``ReadableStreamBYOBRequest`` [rs-byob-request-class]: a pending read into a buffer.
+
+https://streams.spec.whatwg.org/#rs-byob-request-class
+
+An underlying byte source gets one from ``controller.byob_request`` while a read into a
+buffer is pending (a BYOB reader's read, or a default read with
+``auto_allocate_chunk_size``). It writes into ``view`` (``sock.recv_into(request.view)``,
+say) and reports how much with ``respond(n)``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import TYPE_CHECKING, final
+
+from ._underlying_source import enforce_range_unsigned
+
+if TYPE_CHECKING:
+    from .byte_controller import PullIntoDescriptor, ReadableByteStreamController
+
+__all__ = ["ReadableStreamBYOBRequest"]
+
+
+def _address(view: memoryview) -> int | None:
+    # The address of a non-empty writable view's first byte. Python views cannot be
+    # transferred, so respond_with_new_view() compares memory instead of buffers.
+    if view.readonly or view.nbytes == 0:
+        return None
+    return ctypes.addressof(ctypes.c_char.from_buffer(view))
+
+
+def view_matches_request(descriptor: PullIntoDescriptor, view: memoryview) -> bool:
+    """Whether ``view`` starts where the request's view starts, in the same buffer.
+
+    Plays the spec's checks that the new view has the request's byte offset and that its
+    buffer has the request's buffer's length. An empty view matches when it views the
+    same object as the request.
+    """
+    if view.nbytes == 0:
+        return view.obj is descriptor.buffer.obj
+    address = _address(view)
+    if address is None:
+        return False
+    start = descriptor.byte_offset + descriptor.bytes_filled
+    if start >= descriptor.buffer_byte_length:
+        return False
+    expected = _address(descriptor.buffer[start:])
+    return address == expected
+
+
+def as_view(view: object, what: str) -> memoryview:
+    """``view`` as a ``memoryview``.
+
+    Raises:
+        TypeError: ``view`` is not a bytes-like object.
+    """
+    if isinstance(view, memoryview):
+        return view
+    try:
+        return memoryview(view)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{what} must be a bytes-like object, got {type(view).__name__}") from None
+
+
+@final
+class ReadableStreamBYOBRequest:
+    """A pending read into a buffer, as its underlying source sees it [ReadableStreamBYOBRequest].
+
+    https://streams.spec.whatwg.org/#rs-byob-request-class
+
+    It cannot be constructed directly. Once answered (or once the controller enqueues a
+    chunk, or the stream closes or errors) it is invalidated: ``view`` is ``None`` and
+    ``respond()`` raises.
+    """
+
+    __slots__ = ("_controller", "_view")
+
+    _controller: ReadableByteStreamController | None
+    _view: memoryview | None
+
+    def __init__(self) -> None:
+        raise TypeError(
+            "ReadableStreamBYOBRequest cannot be constructed directly: "
+            "get one from a byte stream controller's byob_request"
+        )
+
+    @property
+    def view(self) -> memoryview | None:
+        """A writable byte view of the free part of the reader's buffer [view].
+
+        ``None`` once the request is invalidated. The same object on every access.
+        """
+        return self._view
+
+    def respond(self, bytes_written: int) -> None:
+        """Report that ``bytes_written`` bytes were written at the start of ``view`` [respond].
+
+        https://streams.spec.whatwg.org/#rs-byob-request-respond
+
+        On a closed stream, ``respond(0)`` hands the reader its buffer back empty.
+
+        Raises:
+            TypeError: the request was invalidated, ``bytes_written`` is not a non-negative
+                integer, is 0 while the stream is readable, or is not 0 once it is closed.
+            ValueError: ``bytes_written`` is more than ``view`` holds (the spec's
+                RangeError).
+        """
+        bytes_written = enforce_range_unsigned(bytes_written, "bytes_written")
+        controller = self._controller
+        if controller is None:
+            raise TypeError(_INVALIDATED)
+        assert self._view is not None
+        assert self._view.nbytes > 0
+        readable_byte_stream_controller_respond(controller, bytes_written)
+
+    def respond_with_new_view(self, view: bytes | bytearray | memoryview) -> None:
+        """Report the bytes written as a view of the request's buffer [respondWithNewView].
+
+        https://streams.spec.whatwg.org/#rs-byob-request-respond-with-new-view
+
+        ``view`` must start where ``self.view`` starts (``request.view[:n]``, say); on a
+        closed stream it must be empty.
+
+        Raises:
+            TypeError: the request was invalidated, ``view`` is not bytes-like, is empty
+                while the stream is readable, or not empty once it is closed.
+            ValueError: ``view`` is elsewhere or longer than ``self.view`` (the spec's
+                RangeError).
+        """
+        new_view = as_view(view, "view")
+        controller = self._controller
+        if controller is None:
+            raise TypeError(_INVALIDATED)
+        readable_byte_stream_controller_respond_with_new_view(controller, new_view)
+
+
+_INVALIDATED = (
+    "this BYOB request was already answered or invalidated: "
+    "get the current one from controller.byob_request"
+)
+
+
+# See readable_stream.py for why these imports come last.
+from .byte_controller import (  # noqa: E402
+    readable_byte_stream_controller_respond,
+    readable_byte_stream_controller_respond_with_new_view,
+)

@@ -1,0 +1,1052 @@
+"""``ReadableByteStreamController`` [rbs-controller-class] and its abstract operations.
+
+https://streams.spec.whatwg.org/#rbs-controller-class
+
+The operations follow the spec's section "Byte stream controllers", in the spec's order;
+``ReadableStreamBYOBRequest`` is in ``byob_request.py``.
+
+Python cannot transfer or detach a buffer, which changes three things, each in one place:
+
+* ``enqueue(chunk)`` keeps a ``bytes`` chunk as it is (it cannot change) and copies any
+  other bytes-like chunk: the copy plays the spec's transfer.
+* A BYOB read writes into the caller's own buffer (that is what makes zero-copy socket
+  reads possible), and resolves with a ``memoryview`` of the region it filled, in the
+  format of the caller's view. ``byob_request.view`` is a writable ``memoryview`` onto that
+  buffer at the fill position: an underlying source can ``recv_into`` it.
+* The default reader of a byte stream reads ``bytes`` objects.
+
+Queue entries are ``(buffer, byte_offset, byte_length)`` tuples over ``bytes`` buffers.
+
+Beyond the spec, a read whose future its caller cancelled is *abandoned* (see
+``default_reader.py``); :func:`forget_abandoned_reads` removes such reads, moving any bytes
+already written into an abandoned buffer back to the front of the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any, Literal, final
+
+if TYPE_CHECKING:
+    from ._underlying_source import UnderlyingSourceRecord
+    from .byob_reader import ReadIntoRequest
+    from .default_reader import ReadRequest
+    from .readable_stream import CancelAlgorithm, PullAlgorithm, StartAlgorithm
+
+__all__ = ["ReadableByteStreamController"]
+
+ReaderType = Literal["default", "byob", "none"]
+
+
+@final
+class PullIntoDescriptor:
+    """A [pull-into descriptor]: a pending read into a buffer.
+
+    https://streams.spec.whatwg.org/#pull-into-descriptor
+
+    ``buffer`` is a writable, one-dimensional byte ``memoryview``; ``view_format`` is the
+    format of the view the result is cast back to (the spec's view constructor).
+    """
+
+    __slots__ = (
+        "buffer",
+        "buffer_byte_length",
+        "byte_length",
+        "byte_offset",
+        "bytes_filled",
+        "element_size",
+        "minimum_fill",
+        "reader_type",
+        "view_format",
+    )
+
+    def __init__(
+        self,
+        buffer: memoryview,
+        byte_offset: int,
+        byte_length: int,
+        minimum_fill: int,
+        element_size: int,
+        view_format: str,
+        reader_type: ReaderType,
+    ) -> None:
+        self.buffer = buffer
+        self.buffer_byte_length = buffer.nbytes
+        self.byte_offset = byte_offset
+        self.byte_length = byte_length
+        self.bytes_filled = 0
+        self.minimum_fill = minimum_fill
+        self.element_size = element_size
+        self.view_format = view_format
+        self.reader_type: ReaderType = reader_type
+
+
+def cast_view(view: memoryview, view_format: str) -> memoryview:
+    """``view`` cast to ``view_format`` (a native single-character format)."""
+    return view.cast(view_format)  # type: ignore[call-overload,no-any-return]
+
+
+def as_chunk_buffer(chunk: object) -> bytes:
+    """The buffer a byte chunk is queued as: a ``bytes`` as is, a copy of anything else.
+
+    Raises:
+        TypeError: ``chunk`` is not a bytes-like object.
+    """
+    if isinstance(chunk, bytes):
+        return chunk
+    try:
+        view = memoryview(chunk)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"a byte stream's chunk must be a bytes-like object, got {type(chunk).__name__}"
+        ) from None
+    return view.tobytes()
+
+
+@final
+class ReadableByteStreamController:
+    """Controls a readable byte stream [ReadableByteStreamController].
+
+    https://streams.spec.whatwg.org/#rbs-controller-class
+
+    The stream gives one to its underlying source's ``start`` and ``pull``; it cannot be
+    constructed directly.
+    """
+
+    __slots__ = (
+        "_auto_allocate_chunk_size",
+        "_byob_request",
+        "_cancel_algorithm",
+        "_close_requested",
+        "_pending_pull_intos",
+        "_pull_again",
+        "_pull_algorithm",
+        "_pulling",
+        "_queue",
+        "_queue_total_size",
+        "_started",
+        "_strategy_hwm",
+        "_stream",
+    )
+
+    _auto_allocate_chunk_size: int | None
+    _byob_request: ReadableStreamBYOBRequest | None
+    _cancel_algorithm: CancelAlgorithm
+    _close_requested: bool
+    _pending_pull_intos: deque[PullIntoDescriptor]
+    _pull_again: bool
+    _pull_algorithm: PullAlgorithm
+    _pulling: bool
+    _queue: deque[tuple[bytes, int, int]]
+    _queue_total_size: int
+    _started: bool
+    _strategy_hwm: float
+    _stream: ReadableStream[bytes]
+
+    def __init__(self) -> None:
+        raise TypeError(
+            "ReadableByteStreamController cannot be constructed directly: "
+            'a ReadableStream with type="bytes" passes one to its underlying source'
+        )
+
+    @property
+    def byob_request(self) -> ReadableStreamBYOBRequest | None:
+        """The pending read into a buffer, or ``None`` [byobRequest].
+
+        Write into ``byob_request.view`` and call ``byob_request.respond(n)``.
+        """
+        return readable_byte_stream_controller_get_byob_request(self)
+
+    @property
+    def desired_size(self) -> float | None:
+        """How many bytes the queue lacks to reach the high-water mark [desiredSize].
+
+        Negative when the queue is over it, 0 once closed, ``None`` once errored.
+        """
+        return readable_byte_stream_controller_get_desired_size(self)
+
+    def close(self) -> None:
+        """Close the stream once the queued bytes have been read [close].
+
+        Raises:
+            TypeError: the stream is already closed, closing or errored, or a pending BYOB
+                read holds a partial element (the stream is then errored).
+        """
+        if self._close_requested:
+            raise TypeError("cannot close the stream: close() was already called")
+        state = self._stream._state
+        if state != "readable":
+            raise TypeError(f"cannot close the stream: it is {state}")
+        readable_byte_stream_controller_close(self)
+
+    def enqueue(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Queue a chunk of bytes, or hand it to pending reads [enqueue].
+
+        A ``bytes`` chunk is kept as it is; any other bytes-like chunk is copied, so
+        changing it afterwards changes nothing.
+
+        Raises:
+            TypeError: ``chunk`` is not bytes-like or is empty, or the stream is closed,
+                closing or errored.
+        """
+        buffer = as_chunk_buffer(chunk)
+        if not buffer:
+            raise TypeError("cannot enqueue an empty chunk: a byte stream's chunks hold bytes")
+        if self._close_requested:
+            raise TypeError("cannot enqueue: close() was already called")
+        state = self._stream._state
+        if state != "readable":
+            raise TypeError(f"cannot enqueue: the stream is {state}")
+        readable_byte_stream_controller_enqueue(self, buffer)
+
+    def error(self, e: object = None) -> None:
+        """Error the stream: reads and later operations fail with ``e`` [error]."""
+        readable_byte_stream_controller_error(self, e)
+
+    # Internal methods [rbs-controller-internal-methods]
+
+    def _cancel_steps(self, reason: object) -> asyncio.Future[Any]:
+        """[[CancelSteps]] https://streams.spec.whatwg.org/#rbs-controller-private-cancel"""
+        readable_byte_stream_controller_clear_pending_pull_intos(self)
+        self._queue.clear()
+        self._queue_total_size = 0
+        result = self._cancel_algorithm(reason)
+        readable_byte_stream_controller_clear_algorithms(self)
+        return algorithm_promise(result)
+
+    def _pull_steps(self, read_request: ReadRequest[bytes]) -> None:
+        """[[PullSteps]] https://streams.spec.whatwg.org/#rbs-controller-private-pull"""
+        stream = self._stream
+        assert readable_stream_has_default_reader(stream)
+        if self._queue_total_size > 0:
+            assert readable_stream_get_num_read_requests(stream) == 0
+            readable_byte_stream_controller_fill_read_request_from_queue(self, read_request)
+            return
+        auto_allocate_chunk_size = self._auto_allocate_chunk_size
+        if auto_allocate_chunk_size is not None:
+            try:
+                buffer = memoryview(bytearray(auto_allocate_chunk_size))
+            except MemoryError as buffer_e:
+                read_request.error_steps(buffer_e)
+                return
+            pull_into_descriptor = PullIntoDescriptor(
+                buffer, 0, auto_allocate_chunk_size, 1, 1, "B", "default"
+            )
+            self._pending_pull_intos.append(pull_into_descriptor)
+        readable_stream_add_read_request(stream, read_request)
+        readable_byte_stream_controller_call_pull_if_needed(self)
+
+    def _pull_steps_from_queue(self) -> Any:
+        """[[PullSteps]] step 3, for a read served from the queue.
+
+        Returns the chunk after the queue-drain steps, or ``NO_CHUNK`` when nothing is
+        queued. Collapses ReadableByteStreamControllerFillReadRequestFromQueue.
+        """
+        queue = self._queue
+        if not queue:
+            return NO_CHUNK
+        buffer, byte_offset, byte_length = queue.popleft()
+        self._queue_total_size -= byte_length
+        if self._queue_total_size == 0 and self._close_requested:
+            readable_byte_stream_controller_clear_algorithms(self)
+            readable_stream_close(self._stream)
+        elif self._strategy_hwm - self._queue_total_size > 0:
+            # With bytes queued there is no pending read, so ShouldCallPull can only be true
+            # when the desired size is positive: skip the call otherwise.
+            readable_byte_stream_controller_call_pull_if_needed(self)
+        if byte_offset == 0 and byte_length == len(buffer):
+            return buffer
+        return buffer[byte_offset : byte_offset + byte_length]
+
+    def _release_steps(self) -> None:
+        """[[ReleaseSteps]] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontroller-releasesteps"""
+        pending = self._pending_pull_intos
+        if pending:
+            first_pending_pull_into = pending[0]
+            first_pending_pull_into.reader_type = "none"
+            self._pending_pull_intos = deque((first_pending_pull_into,))
+
+    def _on_pull_fulfilled(self, _value: object) -> None:
+        self._pulling = False
+        if self._pull_again:
+            self._pull_again = False
+            readable_byte_stream_controller_call_pull_if_needed(self)
+
+    def _on_pull_or_start_rejected(self, e: object) -> None:
+        readable_byte_stream_controller_error(self, e)
+
+    def _on_start_fulfilled(self, _value: object) -> None:
+        self._started = True
+        assert not self._pulling
+        assert not self._pull_again
+        readable_byte_stream_controller_call_pull_if_needed(self)
+
+
+def forget_abandoned_reads(
+    controller: ReadableByteStreamController, keep_first: bool = False
+) -> None:
+    """Not in the spec: forget reads at the front whose futures their callers cancelled.
+
+    Each abandoned read's pull-into descriptor goes too. Bytes already written into the
+    first descriptor's buffer go back to the front of the queue. When the underlying source
+    may still write into that buffer (a ``byob_request`` is out, or ``keep_first``), the
+    descriptor stays, with reader type "none", as the spec's [[ReleaseSteps]] leave it, so
+    what the source writes reaches the queue.
+    """
+    reader = controller._stream._reader
+    if reader is None:
+        return
+    requests: deque[Any]
+    if isinstance(reader, ReadableStreamDefaultReader):
+        requests = reader._read_requests
+    else:
+        requests = reader._read_into_requests
+    if not requests or not request_is_abandoned(requests[0]):
+        return
+    pending = controller._pending_pull_intos
+    index = 1 if pending and pending[0].reader_type == "none" else 0
+    while requests and request_is_abandoned(requests[0]):
+        requests.popleft()
+        if index >= len(pending):
+            continue  # a default read without a descriptor
+        if index > 0:
+            del pending[index]  # never the head, so nothing was written into it
+            continue
+        descriptor = pending[0]
+        if keep_first or controller._byob_request is not None:
+            descriptor.reader_type = "none"
+            index = 1
+            continue
+        pending.popleft()
+        filled = descriptor.bytes_filled
+        if filled > 0:
+            start = descriptor.byte_offset
+            buffer = descriptor.buffer[start : start + filled].tobytes()
+            controller._queue.appendleft((buffer, 0, filled))
+            controller._queue_total_size += filled
+
+
+# Byte stream controllers ---------------------------------------------------------------------
+
+
+def readable_byte_stream_controller_call_pull_if_needed(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerCallPullIfNeeded] https://streams.spec.whatwg.org/#readable-byte-stream-controller-call-pull-if-needed"""
+    if not readable_byte_stream_controller_should_call_pull(controller):
+        return
+    if controller._pulling:
+        controller._pull_again = True
+        return
+    assert not controller._pull_again
+    controller._pulling = True
+    pull_promise = controller._pull_algorithm()
+    react_to_algorithm(
+        pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
+    )
+
+
+def readable_byte_stream_controller_clear_algorithms(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerClearAlgorithms] https://streams.spec.whatwg.org/#readable-byte-stream-controller-clear-algorithms"""
+    controller._pull_algorithm = _return_none
+    controller._cancel_algorithm = _return_none
+
+
+def readable_byte_stream_controller_clear_pending_pull_intos(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerClearPendingPullIntos] https://streams.spec.whatwg.org/#readable-byte-stream-controller-clear-pending-pull-intos"""
+    readable_byte_stream_controller_invalidate_byob_request(controller)
+    controller._pending_pull_intos = deque()
+
+
+def readable_byte_stream_controller_close(controller: ReadableByteStreamController) -> None:
+    """[ReadableByteStreamControllerClose] https://streams.spec.whatwg.org/#readable-byte-stream-controller-close
+
+    Raises:
+        TypeError: the first pending BYOB read holds a partial element.
+    """
+    stream = controller._stream
+    if controller._close_requested or stream._state != "readable":
+        return
+    if controller._queue_total_size > 0:
+        controller._close_requested = True
+        return
+    if controller._pending_pull_intos:
+        first_pending_pull_into = controller._pending_pull_intos[0]
+        if first_pending_pull_into.bytes_filled % first_pending_pull_into.element_size != 0:
+            e = TypeError(
+                "the stream closed with too few bytes to fill the last element of the "
+                "pending read's view"
+            )
+            readable_byte_stream_controller_error(controller, e)
+            raise e
+    readable_byte_stream_controller_clear_algorithms(controller)
+    readable_stream_close(stream)
+
+
+def readable_byte_stream_controller_commit_pull_into_descriptor(
+    stream: ReadableStream[bytes], pull_into_descriptor: PullIntoDescriptor
+) -> None:
+    """[ReadableByteStreamControllerCommitPullIntoDescriptor] https://streams.spec.whatwg.org/#readable-byte-stream-controller-commit-pull-into-descriptor"""
+    assert stream._state != "errored"
+    assert pull_into_descriptor.reader_type != "none"
+    done = False
+    if stream._state == "closed":
+        assert pull_into_descriptor.bytes_filled % pull_into_descriptor.element_size == 0
+        done = True
+    filled_view = readable_byte_stream_controller_convert_pull_into_descriptor(
+        pull_into_descriptor
+    )
+    if pull_into_descriptor.reader_type == "default":
+        readable_stream_fulfill_read_request(stream, filled_view, done)
+    else:
+        assert pull_into_descriptor.reader_type == "byob"
+        assert isinstance(filled_view, memoryview)
+        readable_stream_fulfill_read_into_request(stream, filled_view, done)
+
+
+def readable_byte_stream_controller_convert_pull_into_descriptor(
+    pull_into_descriptor: PullIntoDescriptor,
+) -> memoryview | bytes:
+    """[ReadableByteStreamControllerConvertPullIntoDescriptor] https://streams.spec.whatwg.org/#readable-byte-stream-controller-convert-pull-into-descriptor
+
+    A view of the filled region of the caller's buffer, in the caller's format; ``bytes``
+    for a default reader's automatically allocated buffer.
+    """
+    bytes_filled = pull_into_descriptor.bytes_filled
+    element_size = pull_into_descriptor.element_size
+    assert bytes_filled <= pull_into_descriptor.byte_length
+    assert bytes_filled % element_size == 0
+    start = pull_into_descriptor.byte_offset
+    view = pull_into_descriptor.buffer[start : start + bytes_filled]
+    if pull_into_descriptor.reader_type == "default":
+        return view.tobytes()
+    if pull_into_descriptor.view_format != "B":
+        return cast_view(view, pull_into_descriptor.view_format)
+    return view
+
+
+def readable_byte_stream_controller_enqueue(
+    controller: ReadableByteStreamController, chunk: bytes | bytearray | memoryview
+) -> None:
+    """[ReadableByteStreamControllerEnqueue] https://streams.spec.whatwg.org/#readable-byte-stream-controller-enqueue"""
+    stream = controller._stream
+    if controller._close_requested or stream._state != "readable":
+        return
+    # Steps 3-7, the transfer: a `bytes` chunk cannot change; any other is copied.
+    transferred_buffer = as_chunk_buffer(chunk)
+    byte_offset = 0
+    byte_length = len(transferred_buffer)
+    # Not in the spec: reads their callers cancelled get nothing.
+    forget_abandoned_reads(controller)
+    if controller._pending_pull_intos:
+        first_pending_pull_into = controller._pending_pull_intos[0]
+        readable_byte_stream_controller_invalidate_byob_request(controller)
+        if first_pending_pull_into.reader_type == "none":
+            readable_byte_stream_controller_enqueue_detached_pull_into_to_queue(
+                controller, first_pending_pull_into
+            )
+    reader = stream._reader
+    if isinstance(reader, ReadableStreamDefaultReader):
+        readable_byte_stream_controller_process_read_requests_using_queue(controller)
+        if readable_stream_get_num_read_requests(stream) == 0:
+            assert not controller._pending_pull_intos
+            readable_byte_stream_controller_enqueue_chunk_to_queue(
+                controller, transferred_buffer, byte_offset, byte_length
+            )
+        else:
+            assert not controller._queue
+            if controller._pending_pull_intos:
+                assert controller._pending_pull_intos[0].reader_type == "default"
+                readable_byte_stream_controller_shift_pending_pull_into(controller)
+            readable_stream_fulfill_read_request(stream, transferred_buffer, False)
+    elif isinstance(reader, ReadableStreamBYOBReader):
+        readable_byte_stream_controller_enqueue_chunk_to_queue(
+            controller, transferred_buffer, byte_offset, byte_length
+        )
+        filled_pull_intos = (
+            readable_byte_stream_controller_process_pull_into_descriptors_using_queue(controller)
+        )
+        for filled_pull_into in filled_pull_intos:
+            readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
+    else:
+        assert not is_readable_stream_locked(stream)
+        readable_byte_stream_controller_enqueue_chunk_to_queue(
+            controller, transferred_buffer, byte_offset, byte_length
+        )
+    readable_byte_stream_controller_call_pull_if_needed(controller)
+
+
+def readable_byte_stream_controller_enqueue_chunk_to_queue(
+    controller: ReadableByteStreamController, buffer: bytes, byte_offset: int, byte_length: int
+) -> None:
+    """[ReadableByteStreamControllerEnqueueChunkToQueue] https://streams.spec.whatwg.org/#readable-byte-stream-controller-enqueue-chunk-to-queue"""
+    controller._queue.append((buffer, byte_offset, byte_length))
+    controller._queue_total_size += byte_length
+
+
+def readable_byte_stream_controller_enqueue_cloned_chunk_to_queue(
+    controller: ReadableByteStreamController,
+    buffer: memoryview,
+    byte_offset: int,
+    byte_length: int,
+) -> None:
+    """[ReadableByteStreamControllerEnqueueClonedChunkToQueue] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollerenqueueclonedchunktoqueue"""
+    try:
+        cloned_chunk = buffer[byte_offset : byte_offset + byte_length].tobytes()
+    except MemoryError as clone_e:
+        readable_byte_stream_controller_error(controller, clone_e)
+        raise
+    readable_byte_stream_controller_enqueue_chunk_to_queue(
+        controller, cloned_chunk, 0, byte_length
+    )
+
+
+def readable_byte_stream_controller_enqueue_detached_pull_into_to_queue(
+    controller: ReadableByteStreamController, first_descriptor: PullIntoDescriptor
+) -> None:
+    """[ReadableByteStreamControllerEnqueueDetachedPullIntoToQueue] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollerenqueuedetachedpullintotoqueue"""
+    assert first_descriptor.reader_type == "none"
+    if first_descriptor.bytes_filled > 0:
+        readable_byte_stream_controller_enqueue_cloned_chunk_to_queue(
+            controller,
+            first_descriptor.buffer,
+            first_descriptor.byte_offset,
+            first_descriptor.bytes_filled,
+        )
+    readable_byte_stream_controller_shift_pending_pull_into(controller)
+
+
+def readable_byte_stream_controller_error(
+    controller: ReadableByteStreamController, e: object
+) -> None:
+    """[ReadableByteStreamControllerError] https://streams.spec.whatwg.org/#readable-byte-stream-controller-error"""
+    stream = controller._stream
+    if stream._state != "readable":
+        return
+    readable_byte_stream_controller_clear_pending_pull_intos(controller)
+    controller._queue.clear()
+    controller._queue_total_size = 0
+    readable_byte_stream_controller_clear_algorithms(controller)
+    readable_stream_error(stream, e)
+
+
+def readable_byte_stream_controller_fill_head_pull_into_descriptor(
+    controller: ReadableByteStreamController, size: int, pull_into_descriptor: PullIntoDescriptor
+) -> None:
+    """[ReadableByteStreamControllerFillHeadPullIntoDescriptor] https://streams.spec.whatwg.org/#readable-byte-stream-controller-fill-head-pull-into-descriptor"""
+    assert (
+        not controller._pending_pull_intos
+        or controller._pending_pull_intos[0] is pull_into_descriptor
+    )
+    assert controller._byob_request is None
+    pull_into_descriptor.bytes_filled += size
+
+
+def readable_byte_stream_controller_fill_pull_into_descriptor_from_queue(
+    controller: ReadableByteStreamController, pull_into_descriptor: PullIntoDescriptor
+) -> bool:
+    """[ReadableByteStreamControllerFillPullIntoDescriptorFromQueue] https://streams.spec.whatwg.org/#readable-byte-stream-controller-fill-pull-into-descriptor-from-queue"""
+    max_bytes_to_copy = min(
+        controller._queue_total_size,
+        pull_into_descriptor.byte_length - pull_into_descriptor.bytes_filled,
+    )
+    max_bytes_filled = pull_into_descriptor.bytes_filled + max_bytes_to_copy
+    total_bytes_to_copy_remaining = max_bytes_to_copy
+    ready = False
+    assert pull_into_descriptor.bytes_filled < pull_into_descriptor.minimum_fill
+    remainder_bytes = max_bytes_filled % pull_into_descriptor.element_size
+    max_aligned_bytes = max_bytes_filled - remainder_bytes
+    # A read not yet filled up to its minimum stays at the head of the pending reads, so
+    # the underlying source can keep filling it.
+    if max_aligned_bytes >= pull_into_descriptor.minimum_fill:
+        total_bytes_to_copy_remaining = max_aligned_bytes - pull_into_descriptor.bytes_filled
+        ready = True
+    queue = controller._queue
+    descriptor_buffer = pull_into_descriptor.buffer
+    while total_bytes_to_copy_remaining > 0:
+        queue_buffer, queue_byte_offset, queue_byte_length = queue[0]
+        bytes_to_copy = min(total_bytes_to_copy_remaining, queue_byte_length)
+        dest_start = pull_into_descriptor.byte_offset + pull_into_descriptor.bytes_filled
+        # CopyDataBlockBytes
+        descriptor_buffer[dest_start : dest_start + bytes_to_copy] = memoryview(queue_buffer)[
+            queue_byte_offset : queue_byte_offset + bytes_to_copy
+        ]
+        if queue_byte_length == bytes_to_copy:
+            queue.popleft()
+        else:
+            queue[0] = (
+                queue_buffer,
+                queue_byte_offset + bytes_to_copy,
+                queue_byte_length - bytes_to_copy,
+            )
+        controller._queue_total_size -= bytes_to_copy
+        readable_byte_stream_controller_fill_head_pull_into_descriptor(
+            controller, bytes_to_copy, pull_into_descriptor
+        )
+        total_bytes_to_copy_remaining -= bytes_to_copy
+    if not ready:
+        assert controller._queue_total_size == 0
+        assert pull_into_descriptor.bytes_filled > 0
+        assert pull_into_descriptor.bytes_filled < pull_into_descriptor.minimum_fill
+    return ready
+
+
+def readable_byte_stream_controller_fill_read_request_from_queue(
+    controller: ReadableByteStreamController, read_request: ReadRequest[bytes]
+) -> None:
+    """[ReadableByteStreamControllerFillReadRequestFromQueue] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollerfillreadrequestfromqueue"""
+    assert controller._queue_total_size > 0
+    buffer, byte_offset, byte_length = controller._queue.popleft()
+    controller._queue_total_size -= byte_length
+    readable_byte_stream_controller_handle_queue_drain(controller)
+    if byte_offset != 0 or byte_length != len(buffer):
+        buffer = buffer[byte_offset : byte_offset + byte_length]
+    read_request.chunk_steps(buffer)
+
+
+def readable_byte_stream_controller_get_byob_request(
+    controller: ReadableByteStreamController,
+) -> ReadableStreamBYOBRequest | None:
+    """[ReadableByteStreamControllerGetBYOBRequest] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollergetbyobrequest"""
+    if controller._byob_request is None and controller._pending_pull_intos:
+        first_descriptor = controller._pending_pull_intos[0]
+        start = first_descriptor.byte_offset + first_descriptor.bytes_filled
+        end = first_descriptor.byte_offset + first_descriptor.byte_length
+        view = first_descriptor.buffer[start:end]
+        byob_request = ReadableStreamBYOBRequest.__new__(ReadableStreamBYOBRequest)
+        byob_request._controller = controller
+        byob_request._view = view
+        controller._byob_request = byob_request
+    return controller._byob_request
+
+
+def readable_byte_stream_controller_get_desired_size(
+    controller: ReadableByteStreamController,
+) -> float | None:
+    """[ReadableByteStreamControllerGetDesiredSize] https://streams.spec.whatwg.org/#readable-byte-stream-controller-get-desired-size"""
+    state = controller._stream._state
+    if state == "errored":
+        return None
+    if state == "closed":
+        return 0
+    return controller._strategy_hwm - controller._queue_total_size
+
+
+def readable_byte_stream_controller_handle_queue_drain(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerHandleQueueDrain] https://streams.spec.whatwg.org/#readable-byte-stream-controller-handle-queue-drain"""
+    assert controller._stream._state == "readable"
+    if controller._queue_total_size == 0 and controller._close_requested:
+        readable_byte_stream_controller_clear_algorithms(controller)
+        readable_stream_close(controller._stream)
+    else:
+        readable_byte_stream_controller_call_pull_if_needed(controller)
+
+
+def readable_byte_stream_controller_invalidate_byob_request(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerInvalidateBYOBRequest] https://streams.spec.whatwg.org/#readable-byte-stream-controller-invalidate-byob-request"""
+    byob_request = controller._byob_request
+    if byob_request is None:
+        return
+    byob_request._controller = None
+    byob_request._view = None
+    controller._byob_request = None
+
+
+def readable_byte_stream_controller_process_pull_into_descriptors_using_queue(
+    controller: ReadableByteStreamController,
+) -> list[PullIntoDescriptor]:
+    """[ReadableByteStreamControllerProcessPullIntoDescriptorsUsingQueue] https://streams.spec.whatwg.org/#readable-byte-stream-controller-process-pull-into-descriptors-using-queue"""
+    assert not controller._close_requested
+    filled_pull_intos: list[PullIntoDescriptor] = []
+    while controller._pending_pull_intos:
+        if controller._queue_total_size == 0:
+            break
+        forget_abandoned_reads(controller)
+        if not controller._pending_pull_intos:
+            break
+        pull_into_descriptor = controller._pending_pull_intos[0]
+        assert pull_into_descriptor.reader_type != "none"
+        if readable_byte_stream_controller_fill_pull_into_descriptor_from_queue(
+            controller, pull_into_descriptor
+        ):
+            readable_byte_stream_controller_shift_pending_pull_into(controller)
+            filled_pull_intos.append(pull_into_descriptor)
+    return filled_pull_intos
+
+
+def readable_byte_stream_controller_process_read_requests_using_queue(
+    controller: ReadableByteStreamController,
+) -> None:
+    """[ReadableByteStreamControllerProcessReadRequestsUsingQueue] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollerprocessreadrequestsusingqueue"""
+    reader = controller._stream._reader
+    assert isinstance(reader, ReadableStreamDefaultReader)
+    while reader._read_requests:
+        if controller._queue_total_size == 0:
+            return
+        read_request = reader._read_requests.popleft()
+        if request_is_abandoned(read_request):
+            continue  # not in the spec: its caller cancelled the read
+        readable_byte_stream_controller_fill_read_request_from_queue(controller, read_request)
+
+
+def readable_byte_stream_controller_pull_into(
+    controller: ReadableByteStreamController,
+    view: memoryview,
+    min: int,
+    read_into_request: ReadIntoRequest,
+) -> None:
+    """[ReadableByteStreamControllerPullInto] https://streams.spec.whatwg.org/#readable-byte-stream-controller-pull-into
+
+    ``view`` is a writable, C-contiguous ``memoryview`` of the caller's buffer; ``min``
+    counts its elements.
+    """
+    stream = controller._stream
+    element_size = view.itemsize
+    minimum_fill = min * element_size
+    assert element_size <= minimum_fill <= view.nbytes
+    assert minimum_fill % element_size == 0
+    # TransferArrayBuffer(view.[[ViewedArrayBuffer]]) cannot be done in Python: the read
+    # fills the caller's buffer through a byte view of it.
+    buffer = view.cast("B")
+    pull_into_descriptor = PullIntoDescriptor(
+        buffer, 0, buffer.nbytes, minimum_fill, element_size, view.format, "byob"
+    )
+    if controller._pending_pull_intos:
+        forget_abandoned_reads(controller)
+    if controller._pending_pull_intos:
+        controller._pending_pull_intos.append(pull_into_descriptor)
+        # No CallPullIfNeeded: the desired size did not change, and the source already knows
+        # that at least one read into a buffer is pending.
+        readable_stream_add_read_into_request(stream, read_into_request)
+        return
+    if stream._state == "closed":
+        empty_view = buffer[0:0]
+        if view.format != "B":
+            empty_view = cast_view(empty_view, view.format)
+        read_into_request.close_steps(empty_view)
+        return
+    if controller._queue_total_size > 0:
+        if readable_byte_stream_controller_fill_pull_into_descriptor_from_queue(
+            controller, pull_into_descriptor
+        ):
+            filled_view = readable_byte_stream_controller_convert_pull_into_descriptor(
+                pull_into_descriptor
+            )
+            assert isinstance(filled_view, memoryview)
+            readable_byte_stream_controller_handle_queue_drain(controller)
+            read_into_request.chunk_steps(filled_view)
+            return
+        if controller._close_requested:
+            e = TypeError(
+                "the stream is closing with too few bytes left to fill the read's minimum"
+            )
+            readable_byte_stream_controller_error(controller, e)
+            read_into_request.error_steps(e)
+            return
+    controller._pending_pull_intos.append(pull_into_descriptor)
+    readable_stream_add_read_into_request(stream, read_into_request)
+    readable_byte_stream_controller_call_pull_if_needed(controller)
+
+
+def readable_byte_stream_controller_respond(
+    controller: ReadableByteStreamController, bytes_written: int
+) -> None:
+    """[ReadableByteStreamControllerRespond] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond
+
+    Raises:
+        TypeError: ``bytes_written`` is 0 while the stream is readable, or not 0 once it
+            is closed.
+        ValueError: ``bytes_written`` is more than the request's view holds (the spec's
+            RangeError).
+    """
+    assert controller._pending_pull_intos
+    first_descriptor = controller._pending_pull_intos[0]
+    state = controller._stream._state
+    if state == "closed":
+        if bytes_written != 0:
+            raise TypeError(
+                f"respond() on a closed stream takes 0 bytes written, got {bytes_written!r}"
+            )
+    else:
+        assert state == "readable"
+        if bytes_written == 0:
+            raise TypeError(
+                "respond(0) is only for a closed stream: "
+                "pass the number of bytes written into the view"
+            )
+        remaining = first_descriptor.byte_length - first_descriptor.bytes_filled
+        if bytes_written > remaining:
+            raise ValueError(
+                f"bytes written must be at most the view's {remaining} bytes, "
+                f"got {bytes_written!r}"
+            )
+    # firstDescriptor's buffer is not transferred: see the module docstring.
+    readable_byte_stream_controller_respond_internal(controller, bytes_written)
+
+
+def readable_byte_stream_controller_respond_in_closed_state(
+    controller: ReadableByteStreamController, first_descriptor: PullIntoDescriptor
+) -> None:
+    """[ReadableByteStreamControllerRespondInClosedState] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-in-closed-state"""
+    assert first_descriptor.bytes_filled % first_descriptor.element_size == 0
+    if first_descriptor.reader_type == "none":
+        readable_byte_stream_controller_shift_pending_pull_into(controller)
+    stream = controller._stream
+    if readable_stream_has_byob_reader(stream):
+        filled_pull_intos: list[PullIntoDescriptor] = []
+        while len(filled_pull_intos) < readable_stream_get_num_read_into_requests(stream):
+            pull_into_descriptor = readable_byte_stream_controller_shift_pending_pull_into(
+                controller
+            )
+            filled_pull_intos.append(pull_into_descriptor)
+        for filled_pull_into in filled_pull_intos:
+            readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
+
+
+def readable_byte_stream_controller_respond_in_readable_state(
+    controller: ReadableByteStreamController,
+    bytes_written: int,
+    pull_into_descriptor: PullIntoDescriptor,
+) -> None:
+    """[ReadableByteStreamControllerRespondInReadableState] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-in-readable-state"""
+    assert pull_into_descriptor.bytes_filled + bytes_written <= pull_into_descriptor.byte_length
+    readable_byte_stream_controller_fill_head_pull_into_descriptor(
+        controller, bytes_written, pull_into_descriptor
+    )
+    stream = controller._stream
+    if pull_into_descriptor.reader_type == "none":
+        readable_byte_stream_controller_enqueue_detached_pull_into_to_queue(
+            controller, pull_into_descriptor
+        )
+        filled_pull_intos = (
+            readable_byte_stream_controller_process_pull_into_descriptors_using_queue(controller)
+        )
+        for filled_pull_into in filled_pull_intos:
+            readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
+        return
+    if pull_into_descriptor.bytes_filled < pull_into_descriptor.minimum_fill:
+        # A read not yet filled up to its minimum stays at the head of the pending reads,
+        # so the underlying source can keep filling it.
+        return
+    readable_byte_stream_controller_shift_pending_pull_into(controller)
+    remainder_size = pull_into_descriptor.bytes_filled % pull_into_descriptor.element_size
+    if remainder_size > 0:
+        end = pull_into_descriptor.byte_offset + pull_into_descriptor.bytes_filled
+        readable_byte_stream_controller_enqueue_cloned_chunk_to_queue(
+            controller, pull_into_descriptor.buffer, end - remainder_size, remainder_size
+        )
+    pull_into_descriptor.bytes_filled -= remainder_size
+    filled_pull_intos = readable_byte_stream_controller_process_pull_into_descriptors_using_queue(
+        controller
+    )
+    readable_byte_stream_controller_commit_pull_into_descriptor(stream, pull_into_descriptor)
+    for filled_pull_into in filled_pull_intos:
+        readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
+
+
+def readable_byte_stream_controller_respond_internal(
+    controller: ReadableByteStreamController, bytes_written: int
+) -> None:
+    """[ReadableByteStreamControllerRespondInternal] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-internal"""
+    # Not in the spec: if the caller abandoned the read being responded to, what the source
+    # wrote goes to the queue, as for a released reader.
+    forget_abandoned_reads(controller, keep_first=True)
+    first_descriptor = controller._pending_pull_intos[0]
+    readable_byte_stream_controller_invalidate_byob_request(controller)
+    state = controller._stream._state
+    if state == "closed":
+        assert bytes_written == 0
+        readable_byte_stream_controller_respond_in_closed_state(controller, first_descriptor)
+    else:
+        assert state == "readable"
+        assert bytes_written > 0
+        readable_byte_stream_controller_respond_in_readable_state(
+            controller, bytes_written, first_descriptor
+        )
+    readable_byte_stream_controller_call_pull_if_needed(controller)
+
+
+def readable_byte_stream_controller_respond_with_new_view(
+    controller: ReadableByteStreamController, view: memoryview
+) -> None:
+    """[ReadableByteStreamControllerRespondWithNewView] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-with-new-view
+
+    ``view`` must lie in the pending read's buffer, starting where ``byob_request.view``
+    starts: Python views cannot be transferred, so the check is on the memory itself.
+
+    Raises:
+        TypeError: the view is empty while the stream is readable, or not empty once it is
+            closed.
+        ValueError: the view is not where ``byob_request.view`` is, or is longer (the
+            spec's RangeError).
+    """
+    assert controller._pending_pull_intos
+    first_descriptor = controller._pending_pull_intos[0]
+    state = controller._stream._state
+    view_byte_length = view.nbytes
+    if state == "closed":
+        if view_byte_length != 0:
+            raise TypeError(
+                "respond_with_new_view() on a closed stream takes an empty view, "
+                f"got {view_byte_length} bytes"
+            )
+    else:
+        assert state == "readable"
+        if view_byte_length == 0:
+            raise TypeError(
+                "respond_with_new_view() on a readable stream takes a view of the bytes "
+                "written, got an empty view"
+            )
+    if not view_matches_request(first_descriptor, view):
+        raise ValueError(
+            "the view does not start where byob_request.view starts: "
+            "respond with a view of the request's buffer, such as byob_request.view[:n]"
+        )
+    if first_descriptor.bytes_filled + view_byte_length > first_descriptor.byte_length:
+        raise ValueError(
+            f"the view holds {view_byte_length} bytes, more than byob_request.view's "
+            f"{first_descriptor.byte_length - first_descriptor.bytes_filled}"
+        )
+    readable_byte_stream_controller_respond_internal(controller, view_byte_length)
+
+
+def readable_byte_stream_controller_shift_pending_pull_into(
+    controller: ReadableByteStreamController,
+) -> PullIntoDescriptor:
+    """[ReadableByteStreamControllerShiftPendingPullInto] https://streams.spec.whatwg.org/#readable-byte-stream-controller-shift-pending-pull-into"""
+    assert controller._byob_request is None
+    return controller._pending_pull_intos.popleft()
+
+
+def readable_byte_stream_controller_should_call_pull(
+    controller: ReadableByteStreamController,
+) -> bool:
+    """[ReadableByteStreamControllerShouldCallPull] https://streams.spec.whatwg.org/#readable-byte-stream-controller-should-call-pull"""
+    stream = controller._stream
+    if stream._state != "readable":
+        return False
+    if controller._close_requested:
+        return False
+    if not controller._started:
+        return False
+    if (
+        readable_stream_has_default_reader(stream)
+        and readable_stream_get_num_read_requests(stream) > 0
+    ):
+        return True
+    if (
+        readable_stream_has_byob_reader(stream)
+        and readable_stream_get_num_read_into_requests(stream) > 0
+    ):
+        return True
+    desired_size = readable_byte_stream_controller_get_desired_size(controller)
+    assert desired_size is not None
+    return desired_size > 0
+
+
+def set_up_readable_byte_stream_controller(
+    stream: ReadableStream[bytes],
+    controller: ReadableByteStreamController,
+    start_algorithm: StartAlgorithm,
+    pull_algorithm: PullAlgorithm,
+    cancel_algorithm: CancelAlgorithm,
+    high_water_mark: float,
+    auto_allocate_chunk_size: int | None,
+) -> None:
+    """[SetUpReadableByteStreamController] https://streams.spec.whatwg.org/#set-up-readable-byte-stream-controller
+
+    Raises:
+        Exception: whatever ``start_algorithm`` raised.
+    """
+    assert not hasattr(stream, "_controller")
+    if auto_allocate_chunk_size is not None:
+        assert isinstance(auto_allocate_chunk_size, int)
+        assert auto_allocate_chunk_size > 0
+    controller._stream = stream
+    controller._pull_again = False
+    controller._pulling = False
+    controller._byob_request = None
+    controller._queue = deque()
+    controller._queue_total_size = 0
+    controller._close_requested = False
+    controller._started = False
+    controller._strategy_hwm = high_water_mark
+    controller._pull_algorithm = pull_algorithm
+    controller._cancel_algorithm = cancel_algorithm
+    controller._auto_allocate_chunk_size = auto_allocate_chunk_size
+    controller._pending_pull_intos = deque()
+    stream._controller = controller
+    start_result = start_algorithm()
+    react_to_algorithm(
+        start_result, controller._on_start_fulfilled, controller._on_pull_or_start_rejected
+    )
+
+
+def set_up_readable_byte_stream_controller_from_underlying_source(
+    stream: ReadableStream[bytes],
+    underlying_source: UnderlyingSourceRecord,
+    high_water_mark: float,
+) -> None:
+    """[SetUpReadableByteStreamControllerFromUnderlyingSource] https://streams.spec.whatwg.org/#set-up-readable-byte-stream-controller-from-underlying-source
+
+    Raises:
+        TypeError: ``auto_allocate_chunk_size`` is 0.
+    """
+    controller = ReadableByteStreamController.__new__(ReadableByteStreamController)
+    start_algorithm, pull_algorithm, cancel_algorithm = source_algorithms(
+        underlying_source, controller
+    )
+    auto_allocate_chunk_size = underlying_source.auto_allocate_chunk_size
+    if auto_allocate_chunk_size == 0:
+        raise TypeError("auto_allocate_chunk_size must be greater than 0, got 0")
+    set_up_readable_byte_stream_controller(
+        stream,
+        controller,
+        start_algorithm,
+        pull_algorithm,
+        cancel_algorithm,
+        high_water_mark,
+        auto_allocate_chunk_size,
+    )
+
+
+def _return_none(*_args: object) -> None:
+    return None
+
+
+# See readable_stream.py for why these imports come last.
+from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
+from .byob_request import ReadableStreamBYOBRequest, view_matches_request  # noqa: E402
+from .default_controller import (  # noqa: E402
+    algorithm_promise,
+    react_to_algorithm,
+    source_algorithms,
+)
+from .default_reader import (  # noqa: E402
+    NO_CHUNK,
+    ReadableStreamDefaultReader,
+    request_is_abandoned,
+)
+from .readable_stream import (  # noqa: E402
+    ReadableStream,
+    is_readable_stream_locked,
+    readable_stream_add_read_into_request,
+    readable_stream_add_read_request,
+    readable_stream_close,
+    readable_stream_error,
+    readable_stream_fulfill_read_into_request,
+    readable_stream_fulfill_read_request,
+    readable_stream_get_num_read_into_requests,
+    readable_stream_get_num_read_requests,
+    readable_stream_has_byob_reader,
+    readable_stream_has_default_reader,
+)

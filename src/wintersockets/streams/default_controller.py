@@ -1,0 +1,438 @@
+"""``ReadableStreamDefaultController`` [rs-default-controller-class] and its abstract operations.
+
+https://streams.spec.whatwg.org/#rs-default-controller-class
+
+The operations follow the spec's section "Default controllers", in the spec's order.
+
+Algorithms (start, pull, cancel) may return a future (the spec's promise), another
+awaitable, or a plain value, which counts as a promise resolved with that value; this saves
+a future per pull for sources whose ``pull`` is a plain function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+
+from ._promises import (
+    get_loop,
+    promise_rejected_with,
+    promise_resolved_with_result,
+    upon_promise,
+)
+from ._queue_with_sizes import enqueue_value_with_size, reset_queue
+
+if TYPE_CHECKING:
+    from ._underlying_source import UnderlyingSourceRecord
+    from .default_reader import ReadRequest
+    from .readable_stream import (
+        CancelAlgorithm,
+        PullAlgorithm,
+        SizeAlgorithm,
+        StartAlgorithm,
+    )
+
+__all__ = ["ReadableStreamDefaultController"]
+
+T = TypeVar("T")
+
+
+def react_to_algorithm(
+    result: object,
+    on_fulfilled: Callable[[Any], object],
+    on_rejected: Callable[[object], object],
+) -> None:
+    """[React] to what an algorithm returned, as if it were a promise.
+
+    A future or awaitable is reacted to; any other value counts as a promise fulfilled
+    with it, and ``on_fulfilled`` runs in a later loop iteration, as a reaction would.
+    """
+    if isinstance(result, asyncio.Future) or inspect.isawaitable(result):
+        upon_promise(promise_resolved_with_result(result), on_fulfilled, on_rejected)
+    else:
+        get_loop().call_soon(on_fulfilled, result)
+
+
+def algorithm_promise(result: object) -> asyncio.Future[Any]:
+    """The promise an algorithm's result stands for (see :func:`react_to_algorithm`)."""
+    return promise_resolved_with_result(result)
+
+
+def _invoke(callback: Callable[[Any], object], argument: object) -> object:
+    # Web IDL "invoke" for a callback whose promise is reacted to: an exception becomes a
+    # rejected promise.
+    try:
+        return callback(argument)
+    except Exception as exc:
+        return promise_rejected_with(exc)
+
+
+def _return_none(*_args: object) -> None:
+    return None
+
+
+@final
+class ReadableStreamDefaultController(Generic[T]):
+    """Controls a readable stream that is not a byte stream [ReadableStreamDefaultController].
+
+    https://streams.spec.whatwg.org/#rs-default-controller-class
+
+    The stream gives one to its underlying source's ``start`` and ``pull``; it cannot be
+    constructed directly.
+    """
+
+    __slots__ = (
+        "_cancel_algorithm",
+        "_close_requested",
+        "_pull_again",
+        "_pull_algorithm",
+        "_pulling",
+        "_queue",
+        "_queue_total_size",
+        "_started",
+        "_strategy_hwm",
+        "_strategy_size_algorithm",
+        "_stream",
+    )
+
+    _cancel_algorithm: CancelAlgorithm
+    _close_requested: bool
+    _pull_again: bool
+    _pull_algorithm: PullAlgorithm
+    _pulling: bool
+    _queue: deque[tuple[Any, float]]
+    _queue_total_size: float
+    _started: bool
+    _strategy_hwm: float
+    _strategy_size_algorithm: SizeAlgorithm
+    _stream: ReadableStream[T]
+
+    def __init__(self) -> None:
+        raise TypeError(
+            "ReadableStreamDefaultController cannot be constructed directly: "
+            "a ReadableStream passes one to its underlying source"
+        )
+
+    @property
+    def desired_size(self) -> float | None:
+        """How much the queue lacks to reach the high-water mark [desiredSize].
+
+        Negative when the queue is over it, 0 once closed, ``None`` once errored.
+        """
+        return readable_stream_default_controller_get_desired_size(self)
+
+    def close(self) -> None:
+        """Close the stream once the queued chunks have been read [close].
+
+        Raises:
+            TypeError: the stream is already closed, closing or errored.
+        """
+        if not readable_stream_default_controller_can_close_or_enqueue(self):
+            raise TypeError(f"cannot close the stream: {self._cannot_close_or_enqueue_why()}")
+        readable_stream_default_controller_close(self)
+
+    def enqueue(self, chunk: T = None) -> None:  # type: ignore[assignment]
+        """Queue ``chunk`` for reading, or hand it to a pending read [enqueue].
+
+        Raises:
+            TypeError: the stream is closed, closing or errored.
+            Exception: whatever the strategy's ``size`` raised (the stream is then errored);
+                ``ValueError`` if it returned a negative, NaN or infinite size.
+        """
+        if not readable_stream_default_controller_can_close_or_enqueue(self):
+            raise TypeError(f"cannot enqueue: {self._cannot_close_or_enqueue_why()}")
+        readable_stream_default_controller_enqueue(self, chunk)
+
+    def error(self, e: object = None) -> None:
+        """Error the stream: reads and later operations fail with ``e`` [error]."""
+        readable_stream_default_controller_error(self, e)
+
+    def _cannot_close_or_enqueue_why(self) -> str:
+        state = self._stream._state
+        if state == "errored":
+            return "the stream is errored"
+        if state == "closed":
+            return "the stream is closed"
+        return "close() was already called"
+
+    # Internal methods [rs-default-controller-internal-methods]
+
+    def _cancel_steps(self, reason: object) -> asyncio.Future[Any]:
+        """[[CancelSteps]] https://streams.spec.whatwg.org/#rs-default-controller-private-cancel"""
+        reset_queue(self)
+        result = self._cancel_algorithm(reason)
+        readable_stream_default_controller_clear_algorithms(self)
+        return algorithm_promise(result)
+
+    def _pull_steps(self, read_request: ReadRequest[T]) -> None:
+        """[[PullSteps]] https://streams.spec.whatwg.org/#rs-default-controller-private-pull"""
+        stream = self._stream
+        if self._queue:
+            chunk = self._pull_steps_from_queue()
+            read_request.chunk_steps(chunk)
+        else:
+            readable_stream_add_read_request(stream, read_request)
+            readable_stream_default_controller_call_pull_if_needed(self)
+
+    def _pull_steps_from_queue(self) -> Any:
+        """[[PullSteps]] steps 2.1-2.3, for a read served from the queue.
+
+        Dequeues a chunk and returns it after closing the stream or pulling as the spec
+        says; returns ``NO_CHUNK`` when the queue is empty.
+        """
+        queue = self._queue
+        if not queue:
+            return NO_CHUNK
+        # DequeueValue, inlined.
+        chunk, size = queue.popleft()
+        total = self._queue_total_size - size
+        if total < 0:  # rounding errors
+            total = 0
+        self._queue_total_size = total
+        if self._close_requested and not queue:
+            readable_stream_default_controller_clear_algorithms(self)
+            readable_stream_close(self._stream)
+        elif self._strategy_hwm - total > 0:
+            # With a chunk queued there is no pending read request, so ShouldCallPull can
+            # only be true when the desired size is positive: skip the call otherwise.
+            readable_stream_default_controller_call_pull_if_needed(self)
+        return chunk
+
+    def _release_steps(self) -> None:
+        """[[ReleaseSteps]] https://streams.spec.whatwg.org/#abstract-opdef-readablestreamdefaultcontroller-releasesteps"""
+        return
+
+    def _on_pull_fulfilled(self, _value: object) -> None:
+        self._pulling = False
+        if self._pull_again:
+            self._pull_again = False
+            readable_stream_default_controller_call_pull_if_needed(self)
+
+    def _on_pull_or_start_rejected(self, e: object) -> None:
+        readable_stream_default_controller_error(self, e)
+
+    def _on_start_fulfilled(self, _value: object) -> None:
+        self._started = True
+        assert not self._pulling
+        assert not self._pull_again
+        readable_stream_default_controller_call_pull_if_needed(self)
+
+
+# Default controllers -------------------------------------------------------------------------
+
+
+def readable_stream_default_controller_call_pull_if_needed(
+    controller: ReadableStreamDefaultController[Any],
+) -> None:
+    """[ReadableStreamDefaultControllerCallPullIfNeeded] https://streams.spec.whatwg.org/#readable-stream-default-controller-call-pull-if-needed"""
+    if not readable_stream_default_controller_should_call_pull(controller):
+        return
+    if controller._pulling:
+        controller._pull_again = True
+        return
+    assert not controller._pull_again
+    controller._pulling = True
+    pull_promise = controller._pull_algorithm()
+    react_to_algorithm(
+        pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
+    )
+
+
+def readable_stream_default_controller_should_call_pull(
+    controller: ReadableStreamDefaultController[Any],
+) -> bool:
+    """[ReadableStreamDefaultControllerShouldCallPull] https://streams.spec.whatwg.org/#readable-stream-default-controller-should-call-pull"""
+    stream = controller._stream
+    if not readable_stream_default_controller_can_close_or_enqueue(controller):
+        return False
+    if not controller._started:
+        return False
+    if is_readable_stream_locked(stream) and readable_stream_get_num_read_requests(stream) > 0:
+        return True
+    desired_size = readable_stream_default_controller_get_desired_size(controller)
+    assert desired_size is not None
+    return desired_size > 0
+
+
+def readable_stream_default_controller_clear_algorithms(
+    controller: ReadableStreamDefaultController[Any],
+) -> None:
+    """[ReadableStreamDefaultControllerClearAlgorithms] https://streams.spec.whatwg.org/#readable-stream-default-controller-clear-algorithms"""
+    # The spec sets them to undefined so they can be garbage-collected; these placeholders
+    # do the same and are never called.
+    controller._pull_algorithm = _return_none
+    controller._cancel_algorithm = _return_none
+    controller._strategy_size_algorithm = _size_zero
+
+
+def _size_zero(_chunk: object) -> float:
+    return 0
+
+
+def readable_stream_default_controller_close(
+    controller: ReadableStreamDefaultController[Any],
+) -> None:
+    """[ReadableStreamDefaultControllerClose] https://streams.spec.whatwg.org/#readable-stream-default-controller-close"""
+    if not readable_stream_default_controller_can_close_or_enqueue(controller):
+        return
+    stream = controller._stream
+    controller._close_requested = True
+    if not controller._queue:
+        readable_stream_default_controller_clear_algorithms(controller)
+        readable_stream_close(stream)
+
+
+def readable_stream_default_controller_enqueue(
+    controller: ReadableStreamDefaultController[T], chunk: T
+) -> None:
+    """[ReadableStreamDefaultControllerEnqueue] https://streams.spec.whatwg.org/#readable-stream-default-controller-enqueue"""
+    if not readable_stream_default_controller_can_close_or_enqueue(controller):
+        return
+    stream = controller._stream
+    reader = stream._reader
+    if reader is not None:
+        # Not in the spec: reads whose futures were cancelled by their callers get nothing.
+        drop_abandoned_requests(reader._read_requests)  # type: ignore[union-attr]
+    if is_readable_stream_locked(stream) and readable_stream_get_num_read_requests(stream) > 0:
+        readable_stream_fulfill_read_request(stream, chunk, False)
+    else:
+        try:
+            chunk_size = controller._strategy_size_algorithm(chunk)
+        except Exception as chunk_size_e:
+            readable_stream_default_controller_error(controller, chunk_size_e)
+            raise
+        try:
+            enqueue_value_with_size(controller, chunk, chunk_size)
+        except Exception as enqueue_e:
+            readable_stream_default_controller_error(controller, enqueue_e)
+            raise
+    readable_stream_default_controller_call_pull_if_needed(controller)
+
+
+def readable_stream_default_controller_error(
+    controller: ReadableStreamDefaultController[Any], e: object
+) -> None:
+    """[ReadableStreamDefaultControllerError] https://streams.spec.whatwg.org/#readable-stream-default-controller-error"""
+    stream = controller._stream
+    if stream._state != "readable":
+        return
+    reset_queue(controller)
+    readable_stream_default_controller_clear_algorithms(controller)
+    readable_stream_error(stream, e)
+
+
+def readable_stream_default_controller_get_desired_size(
+    controller: ReadableStreamDefaultController[Any],
+) -> float | None:
+    """[ReadableStreamDefaultControllerGetDesiredSize] https://streams.spec.whatwg.org/#readable-stream-default-controller-get-desired-size"""
+    state = controller._stream._state
+    if state == "errored":
+        return None
+    if state == "closed":
+        return 0
+    return controller._strategy_hwm - controller._queue_total_size
+
+
+def readable_stream_default_controller_has_backpressure(
+    controller: ReadableStreamDefaultController[Any],
+) -> bool:
+    """[ReadableStreamDefaultControllerHasBackpressure] https://streams.spec.whatwg.org/#rs-default-controller-has-backpressure"""
+    return not readable_stream_default_controller_should_call_pull(controller)
+
+
+def readable_stream_default_controller_can_close_or_enqueue(
+    controller: ReadableStreamDefaultController[Any],
+) -> bool:
+    """[ReadableStreamDefaultControllerCanCloseOrEnqueue] https://streams.spec.whatwg.org/#readable-stream-default-controller-can-close-or-enqueue"""
+    return not controller._close_requested and controller._stream._state == "readable"
+
+
+def set_up_readable_stream_default_controller(
+    stream: ReadableStream[T],
+    controller: ReadableStreamDefaultController[T],
+    start_algorithm: StartAlgorithm,
+    pull_algorithm: PullAlgorithm,
+    cancel_algorithm: CancelAlgorithm,
+    high_water_mark: float,
+    size_algorithm: SizeAlgorithm,
+) -> None:
+    """[SetUpReadableStreamDefaultController] https://streams.spec.whatwg.org/#set-up-readable-stream-default-controller
+
+    Raises:
+        Exception: whatever ``start_algorithm`` raised.
+    """
+    assert not hasattr(stream, "_controller")
+    controller._stream = stream
+    controller._queue = deque()
+    controller._queue_total_size = 0
+    controller._started = False
+    controller._close_requested = False
+    controller._pull_again = False
+    controller._pulling = False
+    controller._strategy_size_algorithm = size_algorithm
+    controller._strategy_hwm = high_water_mark
+    controller._pull_algorithm = pull_algorithm
+    controller._cancel_algorithm = cancel_algorithm
+    stream._controller = controller
+    start_result = start_algorithm()
+    react_to_algorithm(
+        start_result, controller._on_start_fulfilled, controller._on_pull_or_start_rejected
+    )
+
+
+def set_up_readable_stream_default_controller_from_underlying_source(
+    stream: ReadableStream[T],
+    underlying_source: UnderlyingSourceRecord,
+    high_water_mark: float,
+    size_algorithm: SizeAlgorithm,
+) -> None:
+    """[SetUpReadableStreamDefaultControllerFromUnderlyingSource] https://streams.spec.whatwg.org/#set-up-readable-stream-default-controller-from-underlying-source"""
+    controller: ReadableStreamDefaultController[T] = ReadableStreamDefaultController.__new__(
+        ReadableStreamDefaultController
+    )
+    start_algorithm, pull_algorithm, cancel_algorithm = source_algorithms(
+        underlying_source, controller
+    )
+    set_up_readable_stream_default_controller(
+        stream,
+        controller,
+        start_algorithm,
+        pull_algorithm,
+        cancel_algorithm,
+        high_water_mark,
+        size_algorithm,
+    )
+
+
+def source_algorithms(
+    underlying_source: UnderlyingSourceRecord, controller: object
+) -> tuple[StartAlgorithm, PullAlgorithm, CancelAlgorithm]:
+    """The start, pull and cancel algorithms of the "...FromUnderlyingSource" steps 2-7."""
+    start, pull, cancel = underlying_source.start, underlying_source.pull, underlying_source.cancel
+    start_algorithm: StartAlgorithm = _return_none
+    pull_algorithm: PullAlgorithm = _return_none
+    cancel_algorithm: CancelAlgorithm = _return_none
+    if start is not None:
+        # Start is not invoked through a promise: if it raises, the constructor raises.
+        start_algorithm = lambda: start(controller)
+    if pull is not None:
+        pull_algorithm = lambda: _invoke(pull, controller)
+    if cancel is not None:
+        cancel_algorithm = lambda reason: _invoke(cancel, reason)
+    return start_algorithm, pull_algorithm, cancel_algorithm
+
+
+# See readable_stream.py for why these imports come last.
+from .default_reader import NO_CHUNK, drop_abandoned_requests  # noqa: E402
+from .readable_stream import (  # noqa: E402
+    ReadableStream,
+    is_readable_stream_locked,
+    readable_stream_add_read_request,
+    readable_stream_close,
+    readable_stream_error,
+    readable_stream_fulfill_read_request,
+    readable_stream_get_num_read_requests,
+)

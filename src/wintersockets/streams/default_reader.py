@@ -1,0 +1,313 @@
+"""``ReadableStreamDefaultReader`` [default-reader-class], the generic reader and read requests.
+
+https://streams.spec.whatwg.org/#default-reader-class
+
+The abstract operations follow the spec's section "Readers" (the generic and default-reader
+ones; the BYOB ones are in ``byob_reader.py``), in the spec's order.
+
+A read request [read-request] is any object with ``chunk_steps(chunk)``, ``close_steps()``
+and ``error_steps(e)`` methods. ``read()`` uses a small slotted class that settles a future;
+other users of :func:`readable_stream_default_reader_read` (``pipe_to``, ``tee``) bring
+their own.
+
+Beyond the spec, a caller may cancel the future a read returned (``asyncio.wait_for``
+timing out, say). Its read request is then *abandoned*: controllers skip it and hand the
+chunk to the next read, or keep it queued, so no data is lost.
+
+This module is the base of the reader classes: it imports the other stream modules only
+inside functions, so any module can import it first (see readable_stream.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
+
+from ._promises import (
+    get_loop,
+    mark_as_handled,
+    new_promise,
+    promise_rejected_with,
+    promise_resolved_with,
+    reject_promise,
+    resolve_promise,
+)
+from ._types import ReadResult
+
+if TYPE_CHECKING:
+    from .readable_stream import ReadableStream
+
+__all__ = ["ReadRequest", "ReadableStreamDefaultReader", "ReadableStreamGenericReader"]
+
+T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+NO_CHUNK: Final = object()
+"""What a controller's ``_pull_steps_from_queue()`` returns when no chunk is queued."""
+
+_DONE: Final = ReadResult(None, True)
+# ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
+_tuple_new = tuple.__new__
+_Future = asyncio.Future
+
+
+class ReadRequest(Protocol[T_contra]):
+    """A [read request]: what to do when a chunk, the end or an error arrives.
+
+    https://streams.spec.whatwg.org/#read-request
+    """
+
+    def chunk_steps(self, chunk: T_contra, /) -> None: ...
+
+    def close_steps(self) -> None: ...
+
+    def error_steps(self, e: object, /) -> None: ...
+
+
+class PromiseRequest:
+    """Base of the read (and read-into) requests that settle a future handed to a caller.
+
+    Not in the spec: the caller may cancel that future, which abandons the request.
+    """
+
+    __slots__ = ("_promise",)
+
+    def __init__(self, promise: asyncio.Future[Any]) -> None:
+        self._promise = promise
+
+
+def request_is_abandoned(request: object) -> bool:
+    """Whether ``request`` settles a future its caller has already cancelled."""
+    return isinstance(request, PromiseRequest) and request._promise.done()
+
+
+def drop_abandoned_requests(requests: deque[Any]) -> None:
+    """Remove abandoned requests from the front of ``requests``."""
+    while requests:
+        first = requests[0]
+        if not (isinstance(first, PromiseRequest) and first._promise.done()):
+            return
+        requests.popleft()
+
+
+@final
+class _DefaultReaderReadRequest(PromiseRequest):
+    """The read request of :meth:`ReadableStreamDefaultReader.read`."""
+
+    __slots__ = ()
+
+    def chunk_steps(self, chunk: object) -> None:
+        resolve_promise(self._promise, _tuple_new(ReadResult, (chunk, False)))
+
+    def close_steps(self) -> None:
+        resolve_promise(self._promise, _DONE)
+
+    def error_steps(self, e: object) -> None:
+        reject_promise(self._promise, e)
+
+
+class ReadableStreamGenericReader:
+    """What both kinds of reader share [ReadableStreamGenericReader].
+
+    https://streams.spec.whatwg.org/#generic-reader-mixin
+    """
+
+    __slots__ = ("__weakref__", "_closed_promise", "_loop", "_stream")
+
+    _closed_promise: asyncio.Future[None]
+    _loop: asyncio.AbstractEventLoop
+    _stream: ReadableStream[Any] | None
+
+    @property
+    def closed(self) -> asyncio.Future[None]:
+        """A future that resolves when the stream closes [closed].
+
+        It rejects when the stream errors or the reader's lock is released; that rejection
+        is marked handled, so nobody has to await it.
+        """
+        return self._closed_promise
+
+    def cancel(self, reason: object = None) -> asyncio.Future[None]:
+        """Cancel the stream through this reader [cancel].
+
+        https://streams.spec.whatwg.org/#generic-reader-cancel
+
+        Returns:
+            A future that resolves once the underlying source was cancelled; it rejects
+            with ``TypeError`` if the reader was released.
+        """
+        if self._stream is None:
+            return promise_rejected_with(_released_error("cancel the stream through"))
+        return readable_stream_reader_generic_cancel(self, reason)
+
+
+def _released_error(what: str) -> TypeError:
+    return TypeError(f"cannot {what} a released reader: get a new reader with stream.get_reader()")
+
+
+@final
+class ReadableStreamDefaultReader(ReadableStreamGenericReader, Generic[T]):
+    """Reads chunks from a stream it has locked [ReadableStreamDefaultReader].
+
+    https://streams.spec.whatwg.org/#default-reader-class
+
+    Raises:
+        TypeError: ``stream`` is not a ReadableStream or is locked.
+    """
+
+    __slots__ = ("_read_requests",)
+
+    _read_requests: deque[ReadRequest[T]]
+
+    def __init__(self, stream: ReadableStream[T]) -> None:
+        from .readable_stream import ReadableStream
+
+        if not isinstance(stream, ReadableStream):
+            raise TypeError(f"ReadableStreamDefaultReader needs a ReadableStream, got {stream!r}")
+        set_up_readable_stream_default_reader(self, stream)
+
+    def read(self) -> asyncio.Future[ReadResult]:
+        """Read the next chunk [read].
+
+        https://streams.spec.whatwg.org/#default-reader-read
+
+        Returns:
+            A future created now, resolving with ``ReadResult(chunk, False)``, or
+            ``ReadResult(None, True)`` once the stream has closed; it rejects with the
+            stream's error, or with ``TypeError`` if the reader is or gets released.
+            Cancelling the future abandons the read: the chunk it would have received goes
+            to the next read instead.
+        """
+        stream = self._stream
+        if stream is None:
+            return promise_rejected_with(_released_error("read from"))
+        # Fast path: collapses ReadableStreamDefaultReaderRead, the controller's [[PullSteps]]
+        # when a chunk is queued, and the read request's chunk steps. A chunk can only be
+        # queued while the stream is readable, so the state needs no check. The promise is
+        # made on the loop the reader was made on, as new_promise() would, minus a lookup.
+        chunk = stream._controller._pull_steps_from_queue()
+        if chunk is not NO_CHUNK:
+            stream._disturbed = True
+            promise: asyncio.Future[ReadResult] = _Future(loop=self._loop)
+            promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+            return promise
+        promise = new_promise()
+        readable_stream_default_reader_read(self, _DefaultReaderReadRequest(promise))
+        return promise
+
+    def release_lock(self) -> None:
+        """Release the reader's lock on the stream [releaseLock].
+
+        https://streams.spec.whatwg.org/#default-reader-release-lock
+
+        Pending reads reject with ``TypeError``, and ``closed`` rejects with ``TypeError``.
+        Releasing a released reader does nothing.
+        """
+        if self._stream is None:
+            return
+        readable_stream_default_reader_release(self)
+
+
+# Readers -------------------------------------------------------------------------------------
+
+
+def readable_stream_reader_generic_cancel(
+    reader: ReadableStreamGenericReader, reason: object
+) -> asyncio.Future[None]:
+    """[ReadableStreamReaderGenericCancel] https://streams.spec.whatwg.org/#readable-stream-reader-generic-cancel"""
+    from .readable_stream import readable_stream_cancel
+
+    stream = reader._stream
+    assert stream is not None
+    return readable_stream_cancel(stream, reason)
+
+
+def readable_stream_reader_generic_initialize(
+    reader: ReadableStreamGenericReader, stream: ReadableStream[Any]
+) -> None:
+    """[ReadableStreamReaderGenericInitialize] https://streams.spec.whatwg.org/#readable-stream-reader-generic-initialize"""
+    reader._stream = stream
+    stream._reader = reader  # type: ignore[assignment]
+    reader._loop = get_loop()  # not in the spec: see ReadableStreamDefaultReader.read()
+    if stream._state == "readable":
+        reader._closed_promise = new_promise()
+    elif stream._state == "closed":
+        reader._closed_promise = promise_resolved_with(None)
+    else:
+        assert stream._state == "errored"
+        reader._closed_promise = promise_rejected_with(stream._stored_error)
+        mark_as_handled(reader._closed_promise)
+
+
+def readable_stream_reader_generic_release(reader: ReadableStreamGenericReader) -> None:
+    """[ReadableStreamReaderGenericRelease] https://streams.spec.whatwg.org/#readable-stream-reader-generic-release"""
+    stream = reader._stream
+    assert stream is not None
+    assert stream._reader is reader
+    error = TypeError(
+        "the reader was released: it no longer tells when the stream closes; "
+        "use a new reader's closed"
+    )
+    if stream._state == "readable":
+        reject_promise(reader._closed_promise, error)
+    else:
+        reader._closed_promise = promise_rejected_with(error)
+    mark_as_handled(reader._closed_promise)
+    stream._controller._release_steps()
+    stream._reader = None
+    reader._stream = None
+
+
+# ReadableStreamBYOBReaderErrorReadIntoRequests, ReadableStreamBYOBReaderRead and
+# ReadableStreamBYOBReaderRelease are in byob_reader.py.
+
+
+def readable_stream_default_reader_error_read_requests(
+    reader: ReadableStreamDefaultReader[Any], e: object
+) -> None:
+    """[ReadableStreamDefaultReaderErrorReadRequests] https://streams.spec.whatwg.org/#abstract-opdef-readablestreamdefaultreadererrorreadrequests"""
+    read_requests = reader._read_requests
+    reader._read_requests = deque()
+    for read_request in read_requests:
+        read_request.error_steps(e)
+
+
+def readable_stream_default_reader_read(
+    reader: ReadableStreamDefaultReader[T], read_request: ReadRequest[T]
+) -> None:
+    """[ReadableStreamDefaultReaderRead] https://streams.spec.whatwg.org/#readable-stream-default-reader-read"""
+    stream = reader._stream
+    assert stream is not None
+    stream._disturbed = True
+    state = stream._state
+    if state == "closed":
+        read_request.close_steps()
+    elif state == "errored":
+        read_request.error_steps(stream._stored_error)
+    else:
+        assert state == "readable"
+        # A byte stream's T is bytes.
+        stream._controller._pull_steps(read_request)  # type: ignore[arg-type]
+
+
+def readable_stream_default_reader_release(reader: ReadableStreamDefaultReader[Any]) -> None:
+    """[ReadableStreamDefaultReaderRelease] https://streams.spec.whatwg.org/#abstract-opdef-readablestreamdefaultreaderrelease"""
+    readable_stream_reader_generic_release(reader)
+    e = TypeError("the reader was released while this read was pending: read with a new reader")
+    readable_stream_default_reader_error_read_requests(reader, e)
+
+
+# SetUpReadableStreamBYOBReader is in byob_reader.py.
+
+
+def set_up_readable_stream_default_reader(
+    reader: ReadableStreamDefaultReader[Any], stream: ReadableStream[Any]
+) -> None:
+    """[SetUpReadableStreamDefaultReader] https://streams.spec.whatwg.org/#set-up-readable-stream-default-reader"""
+    from .readable_stream import is_readable_stream_locked
+
+    if is_readable_stream_locked(stream):
+        raise TypeError("the stream is locked to another reader: release that reader's lock first")
+    readable_stream_reader_generic_initialize(reader, stream)
+    reader._read_requests = deque()
