@@ -8,15 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.socket.peer import TIMEOUT, eventually, serve
+from tests.socket.peer import TIMEOUT, eventually, serve, unused_port
 from wintersockets.connector.connector import connect
 from wintersockets.errors import SocketError
 from wintersockets.socket.socket import Socket
-from wintersockets.transport.protocol import (
-    READ_HIGH_WATER_MARK,
-    StreamBridge,
-    encode_chunk,
-)
+from wintersockets.transport.chunks import encode_chunk
+from wintersockets.transport.protocol import READ_HIGH_WATER_MARK, StreamBridge
 
 MIB = 1024 * 1024
 
@@ -104,7 +101,9 @@ async def test_byob_read_fills_the_callers_buffer_directly() -> None:
         assert bytes(result.value) == b"straight into the buffer"
         assert buffer.startswith(b"straight into the buffer")
         # Nothing passed through the readable's queue.
-        assert bridge_of(sock)._read_controller._queue_total_size == 0
+        controller = bridge_of(sock)._read_controller
+        assert controller is not None
+        assert controller._queue_total_size == 0
         await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
@@ -147,19 +146,30 @@ async def test_switching_between_byob_and_default_readers_loses_nothing() -> Non
         await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
-async def test_a_reader_that_does_not_read_pauses_the_transport() -> None:
+@pytest.mark.parametrize("touch_readable", [True, False])
+async def test_a_reader_that_does_not_read_pauses_the_transport(touch_readable: bool) -> None:
     async with serve() as peer:
         sock = await opened(peer.address)
         conn = await peer.accept()
+        if touch_readable:
+            reader = sock.readable.get_reader()
         transport = bridge_of(sock).transport
         assert transport is not None
         data = pattern(8 * MIB)
         conn.send(data)
-        # Our readable fills to its high-water mark, reading pauses, the kernel buffers
-        # fill, and the peer's transport is told to stop writing.
+        # What is received waits for the reader up to the high-water mark, reading pauses,
+        # the kernel buffers fill, and the peer's transport is told to stop writing. This
+        # holds before the readable is first used too (the bridge keeps the data for it).
         await eventually(lambda: not transport.is_reading(), "the socket paused reading")
         await eventually(lambda: conn.writing_paused, "the peer's writing was paused")
-        queued = bridge_of(sock)._read_controller._queue_total_size
+        controller = bridge_of(sock)._read_controller
+        if touch_readable:
+            assert controller is not None
+            queued = controller._queue_total_size
+            reader.release_lock()
+        else:
+            assert controller is None
+            queued = bridge_of(sock)._early_size
         assert READ_HIGH_WATER_MARK <= queued < 2 * MIB
         conn.fin()
         received = await asyncio.wait_for(read_all(sock), TIMEOUT)
@@ -403,3 +413,48 @@ async def test_peer_closing_while_data_is_unread_still_delivers_it() -> None:
         conn.close()
         await asyncio.wait_for(sock.closed, TIMEOUT)
         assert await read_all(sock) == b"x" * 1000
+
+
+# -- streams first used late -----------------------------------------------------------------
+
+
+async def test_streams_first_used_after_a_failure_are_errored_with_it() -> None:
+    sock = connect(f"127.0.0.1:{unused_port()}")
+    await asyncio.wait([sock.closed], timeout=TIMEOUT)
+    error = sock.closed.exception()
+    assert isinstance(error, SocketError)
+    with pytest.raises(SocketError) as read_error:
+        await sock.readable.get_reader().read()
+    assert read_error.value is error
+    with pytest.raises(SocketError) as write_error:
+        await sock.writable.get_writer().write(b"x")
+    assert write_error.value is error
+
+
+async def test_streams_first_used_after_close_are_finished() -> None:
+    async with serve() as peer:
+        sock = await opened(peer.address)
+        conn = await peer.accept()
+        conn.send(b"before close")
+        await asyncio.sleep(0.01)
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+        with pytest.raises(TypeError, match="closing"):
+            await sock.readable.get_reader().read()
+        writer = sock.writable.get_writer()
+        with pytest.raises(TypeError):
+            await writer.write(b"after close")
+        await asyncio.wait_for(writer.closed, TIMEOUT)
+
+
+async def test_data_received_before_the_readable_is_used_is_kept_in_order() -> None:
+    async with serve() as peer:
+        sock = await opened(peer.address, allow_half_open=True)
+        conn = await peer.accept()
+        for i in range(50):
+            conn.send(b"%03d" % i)
+        conn.fin()
+        await conn.wait_received(0)
+        await asyncio.sleep(0.05)  # the data and the FIN arrive before the readable exists
+        assert bridge_of(sock)._readable is None
+        assert await read_all(sock) == b"".join(b"%03d" % i for i in range(50))
+        await asyncio.wait_for(sock.close(), TIMEOUT)

@@ -216,17 +216,22 @@ class Socket:
         bridge = self._bridge
         # Stop taking plaintext now: bytes still in flight are the TLS handshake's.
         bridge.close_readable()
+        # Flush: close the writable after the writes already made. Its sink's close hands
+        # the connection over (writable_closing), perhaps at once.
         flush = bridge.close_writable()
         if flush is not None:
             mark_as_handled(flush)
-        elif bridge.writable._state == "closed":
-            self._hand_over()
-        elif bridge.writable._state != "writable":
-            self._fail_handover(
-                SocketError(
-                    "start_tls() cannot upgrade: the writable stream was aborted or errored"
+        elif self._machine.state is _S.UPGRADING:
+            status = bridge.writable_status()
+            if status == "closed":
+                self._hand_over()
+            elif status == "errored":
+                self._fail_handover(
+                    SocketError(
+                        "start_tls() cannot upgrade: the writable stream was aborted or errored"
+                    )
                 )
-            )
+            # "closing": the application's own close is under way and will hand over.
         return Socket(
             functools.partial(_upgrade, handover, self._upgrader, expected, self._name),
             name=self._name,

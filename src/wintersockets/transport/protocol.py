@@ -39,7 +39,6 @@ events to a :class:`BridgeListener` and offers operations for the socket to call
 from __future__ import annotations
 
 import asyncio
-import re
 import weakref
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
@@ -62,6 +61,7 @@ from wintersockets.streams.writable_stream import (
     writable_stream_close_queued_or_in_flight,
 )
 
+from .chunks import encode_chunk
 from .errors import broken_error, closed_error
 
 if TYPE_CHECKING:
@@ -89,7 +89,6 @@ SWITCH_READ_MODE: Final = True
 _scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
 )
-_SURROGATES: Final = re.compile("[\ud800-\udfff]")
 
 
 def _scratch_for(loop: asyncio.AbstractEventLoop) -> memoryview:
@@ -99,28 +98,10 @@ def _scratch_for(loop: asyncio.AbstractEventLoop) -> memoryview:
     return scratch
 
 
-def encode_chunk(chunk: object) -> bytes:
-    """The bytes a chunk written to a socket sends (DESIGN.md decision 7).
-
-    Raises:
-        TypeError: ``chunk`` is neither bytes-like nor ``str``.
-    """
-    if type(chunk) is bytes:
-        return chunk
-    if isinstance(chunk, str):
-        try:
-            return chunk.encode()
-        except UnicodeEncodeError:
-            # As Web IDL's USVString conversion does, lone surrogates become U+FFFD.
-            return _SURROGATES.sub("\ufffd", chunk).encode()
-    try:
-        view = memoryview(chunk)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            "a socket's writable takes bytes-like objects (bytes, bytearray, memoryview) "
-            f"or str, got {type(chunk).__name__}"
-        ) from None
-    return view.tobytes()
+# Markers for what ended a direction before its stream was created.
+_OPEN: Final = object()
+_EOF: Final = object()  # the readable ends after the data received
+_CLOSED: Final = object()  # the writable was closed by the socket
 
 
 class BridgeListener(Protocol):
@@ -149,34 +130,48 @@ class BridgeListener(Protocol):
 class StreamBridge(asyncio.BaseProtocol):
     """A transport's protocol, the readable's source and the writable's sink in one.
 
-    Create it with :meth:`create` (the streams need a running loop), give it to the
-    transport as its protocol, and read its :attr:`readable` and :attr:`writable`.
+    Create it with :meth:`create`, give it to the transport as its protocol, and read its
+    :attr:`readable` and :attr:`writable`.
+
+    Each stream is created when first asked for, so a socket whose streams are never used
+    (a health check, a refused connection, one closed at once) costs neither stream. What
+    happens to a direction before then is kept and replayed on creation, so the stream is
+    exactly what it would have been: data received before is queued in it, a FIN closes
+    it after that data, an error errors it, and a writable the socket closed is closed.
     """
 
     __slots__ = (
         "_byob_request",
         "_detached",
         "_drain",
+        "_early",
+        "_early_size",
         "_listener",
         "_name",
         "_opened",
         "_outgoing",
         "_outgoing_head",
         "_read_controller",
+        "_read_end",
         "_read_open",
+        "_readable",
         "_reading_paused",
         "_scratch",
         "_switchable",
         "_transport",
+        "_writable",
         "_write_controller",
+        "_write_end",
         "_write_paused",
-        "readable",
-        "writable",
     )
 
     _byob_request: ReadableStreamBYOBRequest | None
     _detached: bool
     _drain: asyncio.Future[None] | None
+    # Data received before the readable exists, and how the read direction ended then.
+    _early: list[bytes] | None
+    _early_size: int
+    _read_end: object
     _listener: BridgeListener
     _name: str
     _opened: asyncio.Future[Any]
@@ -184,22 +179,24 @@ class StreamBridge(asyncio.BaseProtocol):
     # and a head index, not a deque: an empty deque costs 760 bytes, an empty list 56.
     _outgoing: list[bytes]
     _outgoing_head: int
-    _read_controller: ReadableByteStreamController
+    _read_controller: ReadableByteStreamController | None
     _read_open: bool
+    _readable: ReadableStream[bytes] | None
     _reading_paused: bool
     _scratch: memoryview | None
     _switchable: bool
     _transport: asyncio.Transport | None
+    _writable: WritableStream | None
     _write_controller: WritableStreamDefaultController | None
+    # How the write direction ended before the writable existed: _OPEN, _CLOSED or a reason.
+    _write_end: object
     _write_paused: bool
-    readable: ReadableStream[bytes]
-    writable: WritableStream
 
     @classmethod
     def create(
         cls, listener: BridgeListener, opened: asyncio.Future[Any], name: str
     ) -> StreamBridge:
-        """A bridge with fresh streams, not yet attached to a transport.
+        """A bridge not yet attached to a transport.
 
         Args:
             listener: the socket, told about FIN, cancel, close and loss.
@@ -216,14 +213,42 @@ class StreamBridge(asyncio.BaseProtocol):
         self._byob_request = None
         self._detached = False
         self._drain = None
+        self._early = None
+        self._early_size = 0
+        self._read_end = _OPEN
         self._read_open = True
+        self._readable = None
+        self._read_controller = None
         self._reading_paused = False
-        self._write_paused = False
-        self._switchable = False
         self._scratch = None
+        self._switchable = False
+        self._writable = None
+        self._write_controller = None
+        self._write_end = _OPEN
+        self._write_paused = False
         self._outgoing = []
         self._outgoing_head = 0
-        self._write_controller = None
+        return self
+
+    # -- the streams -------------------------------------------------------------------------
+
+    @property
+    def readable(self) -> ReadableStream[bytes]:
+        """The readable byte stream, created on first use."""
+        readable = self._readable
+        if readable is None:
+            readable = self._create_readable()
+        return readable
+
+    @property
+    def writable(self) -> WritableStream:
+        """The writable stream, created on first use."""
+        writable = self._writable
+        if writable is None:
+            writable = self._create_writable()
+        return writable
+
+    def _create_readable(self) -> ReadableStream[bytes]:
         # [set up with byte reading support], https://streams.spec.whatwg.org/#readablestream-set-up-with-byte-reading-support
         readable: ReadableStream[bytes] = ReadableStream.__new__(ReadableStream)
         initialize_readable_stream(readable)
@@ -237,28 +262,50 @@ class StreamBridge(asyncio.BaseProtocol):
             READ_HIGH_WATER_MARK,
             None,
         )
+        self._readable = readable
         self._read_controller = controller
-        self.readable = readable
-        self.writable = create_writable_stream(
-            _return_none,
-            self._write,
-            self._close,
-            self._abort,
-            WRITE_HIGH_WATER_MARK,
-            self._chunk_size,
-        )
+        # Replay what happened before: the data, then the FIN or the error.
+        early, self._early, self._early_size = self._early, None, 0
+        for chunk in early or ():
+            controller.enqueue(chunk)
+        end = self._read_end
+        if end is _EOF:
+            controller.close()
+        elif end is not _OPEN:
+            controller.error(end)
+        return readable
+
+    def _create_writable(self) -> WritableStream:
+        end = self._write_end
+        if end is _OPEN:
+            writable = create_writable_stream(
+                _return_none,
+                self._write,
+                self._close,
+                self._abort,
+                WRITE_HIGH_WATER_MARK,
+                self._chunk_size,
+            )
+        else:
+            # The direction already ended: a stream whose sink does nothing.
+            writable = create_writable_stream(
+                _return_none, _return_none, _return_none, _return_none, WRITE_HIGH_WATER_MARK
+            )
+        self._writable = writable
         # To error the writable when the connection is lost, as a sink's `start` keeps its
         # controller (CreateWritableStream gives the algorithms no controller).
-        self._write_controller = self.writable._controller
-        return self
+        self._write_controller = controller = writable._controller
+        if end is _CLOSED:
+            writable_stream_close(writable).add_done_callback(_retrieve)
+        elif end is not _OPEN:
+            controller.error(end)
+        return writable
 
     # -- asyncio protocol callbacks ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, but have its methods.
         self._transport = cast("asyncio.Transport", transport)
-        loop = asyncio.get_running_loop()
-        self._scratch = _scratch_for(loop)
         # Only the default loop's own socket transport reads straight into bytes.
         self._switchable = SWITCH_READ_MODE and type(transport).__module__.startswith("asyncio.")
         if not self._switchable and type(self) is _DataBridge:
@@ -276,15 +323,17 @@ class StreamBridge(asyncio.BaseProtocol):
                 drain.set_result(None)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        # A BYOB read is pending: the kernel writes into the caller's buffer.
-        if self._read_controller._pending_pull_intos and self._read_open:
-            request = self._read_controller.byob_request
+        controller = self._read_controller
+        if controller is not None and controller._pending_pull_intos and self._read_open:
+            # A BYOB read is pending: the kernel writes into the caller's buffer.
+            request = controller.byob_request
             if request is not None and request.view is not None:
                 self._byob_request = request
                 return request.view
         self._byob_request = None
         scratch = self._scratch
-        assert scratch is not None
+        if scratch is None:
+            scratch = self._scratch = _scratch_for(asyncio.get_running_loop())
         return scratch
 
     def buffer_updated(self, nbytes: int) -> None:
@@ -292,26 +341,23 @@ class StreamBridge(asyncio.BaseProtocol):
         if request is not None:
             self._byob_request = None
             request.respond(nbytes)
-            if not self._switchable and not self._read_controller._pending_pull_intos:
+            controller = self._read_controller
+            if not self._switchable and controller and not controller._pending_pull_intos:
                 # uvloop (like most transports) reads again at once while data is there;
                 # without another BYOB read pending that read would land in the scratch
                 # buffer and be copied twice. Stop until the reader asks again (pull), which
                 # libuv does without a syscall when it happens before its next poll.
                 self._pause_reading()
-            return
-        if self._read_open:
+        elif self._read_open:
             scratch = self._scratch
             assert scratch is not None
-            self._read_controller.enqueue(scratch[:nbytes].tobytes())
-        else:
-            return
-        self._pause_reading_if_full()
+            self._deliver(scratch[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
         if not self._read_open:
             return
         controller = self._read_controller
-        if controller._pending_pull_intos:
+        if controller is not None and controller._pending_pull_intos:
             request = controller.byob_request
             view = None if request is None else request.view
             if request is not None and view is not None:
@@ -322,8 +368,7 @@ class StreamBridge(asyncio.BaseProtocol):
                 if not data or not self._read_open:
                     self._pause_reading_if_full()
                     return
-        controller.enqueue(data)
-        self._pause_reading_if_full()
+        self._deliver(data)
 
     def eof_received(self) -> bool:
         if self._detached:
@@ -336,30 +381,39 @@ class StreamBridge(asyncio.BaseProtocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._detached:
             return  # the connection belongs to whoever took it
-        transport = self._transport
-        self._byob_request = None
+        self._transport = None
         error = None if exc is None else broken_error(exc, self._name)
         if error is None:
             self._end_readable()
-        elif self._read_open:
-            self._read_open = False
-            self._read_controller.error(error)
+        else:
+            self.error_readable(error)
         writable_error = error or closed_error(self._name, "was closed")
         drain = self._drain
         if drain is not None:
             self._drain = None
             if not drain.done():
                 drain.set_exception(writable_error)
-        write_controller = self._write_controller
-        if write_controller is not None:
-            write_controller.error(writable_error)
+        self.error_writable(writable_error)
         self._outgoing.clear()
         self._outgoing_head = 0
-        if transport is not None:
-            self._transport = None
         self._listener.connection_ended(error)
 
     # -- the readable's underlying source ----------------------------------------------------
+
+    def _deliver(self, data: bytes) -> None:
+        """Queue received bytes that no BYOB read took; pause reading once enough wait."""
+        controller = self._read_controller
+        if controller is None:
+            early = self._early
+            if early is None:
+                early = self._early = []
+            early.append(data)
+            self._early_size += len(data)
+            if self._early_size >= READ_HIGH_WATER_MARK:
+                self._pause_reading()
+            return
+        controller.enqueue(data)
+        self._pause_reading_if_full()
 
     def _pull(self) -> None:
         transport = self._transport
@@ -368,7 +422,8 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._switchable:
             # BYOB reads want the kernel to fill their buffers; default reads want bytes.
             # With neither pending (pulling to fill the queue), keep the current mode.
-            if self._read_controller._pending_pull_intos:
+            controller = self._read_controller
+            if controller is not None and controller._pending_pull_intos:
                 if type(self) is not _BufferedBridge:
                     self._become(_BufferedBridge)
             elif (
@@ -392,7 +447,7 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def _pause_reading_if_full(self) -> None:
         controller = self._read_controller
-        if controller._strategy_hwm - controller._queue_total_size <= 0:
+        if controller is not None and controller._strategy_hwm - controller._queue_total_size <= 0:
             self._pause_reading()
 
     def _pause_reading(self) -> None:
@@ -409,6 +464,9 @@ class StreamBridge(asyncio.BaseProtocol):
             return
         self._read_open = False
         controller = self._read_controller
+        if controller is None:
+            self._read_end = _EOF
+            return
         controller.close()
         request = controller.byob_request
         if request is not None:
@@ -531,40 +589,69 @@ class StreamBridge(asyncio.BaseProtocol):
     def error_readable(self, error: BaseException) -> None:
         """Error the readable (reads fail with ``error``) and discard later data."""
         self._byob_request = None
-        if self._read_open:
-            self._read_open = False
-            self._read_controller.error(error)
+        if not self._read_open:
+            return
+        self._read_open = False
+        controller = self._read_controller
+        if controller is None:
+            # An errored stream has nothing queued.
+            self._read_end = error
+            self._early = None
+            self._early_size = 0
+        else:
+            controller.error(error)
 
     def error_writable(self, error: BaseException) -> None:
         """Error the writable (writes fail with ``error``), unless it is finished already."""
         controller = self._write_controller
         if controller is not None:
             controller.error(error)
+        elif self._write_end is _OPEN:
+            self._write_end = error
 
     def close_readable(self) -> None:
         """Stop reading and close the readable; what it holds stays readable."""
-        transport = self._transport
-        if transport is not None and not self._reading_paused:
-            self._reading_paused = True
-            transport.pause_reading()
+        self._pause_reading()
         self._end_readable()
 
-    def close_writable(self) -> asyncio.Future[None] | None:
+    def close_writable(self) -> asyncio.Future[Any] | None:
         """Close the writable after its queued writes, unless it is closing or finished.
 
         Returns:
-            The close's future, or ``None`` if the writable was already closing, closed or
-            errored (its sink's close or abort tells the socket when it is done).
+            A future for a close still under way, or ``None`` if the writable was already
+            closing, closed or errored (its sink's close or abort tells the socket when
+            it is done), or closed at once.
         """
-        writable = self.writable
+        writable = self._writable
+        if writable is None:
+            if self._write_end is not _OPEN:
+                return None
+            # Nothing was ever written: close as an idle writable's sink would.
+            self._write_end = _CLOSED
+            return self._close()
         if writable._state != "writable" or writable_stream_close_queued_or_in_flight(writable):
             return None
         return writable_stream_close(writable)
 
+    def writable_status(self) -> str:
+        """``"writable"``, ``"closing"``, ``"closed"`` or ``"errored"`` (erroring counts)."""
+        writable = self._writable
+        if writable is None:
+            end = self._write_end
+            return "writable" if end is _OPEN else "closed" if end is _CLOSED else "errored"
+        state = writable._state
+        if state == "writable":
+            return "closing" if writable_stream_close_queued_or_in_flight(writable) else state
+        return "closed" if state == "closed" else "errored"
+
     def abort_writable(self, reason: object) -> None:
         """Abort the writable with ``reason``, discarding queued writes."""
-        promise = writable_stream_abort(self.writable, reason)
-        promise.add_done_callback(_retrieve)
+        writable = self._writable
+        if writable is None:
+            if self._write_end is _OPEN:
+                self._write_end = reason
+            return
+        writable_stream_abort(writable, reason).add_done_callback(_retrieve)
 
     def detach(self) -> asyncio.Transport | None:
         """Give up the transport (for ``start_tls``); the bridge hears no more of it."""
@@ -578,7 +665,7 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def _return_none() -> None:
+def _return_none(*_args: object) -> None:
     return None
 
 
