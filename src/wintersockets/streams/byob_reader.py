@@ -29,7 +29,7 @@ from .default_reader import (
 )
 
 if TYPE_CHECKING:
-    from ._types import BytesLike
+    from typing_extensions import Buffer
 
 __all__ = ["ReadIntoRequest", "ReadableStreamBYOBReader"]
 
@@ -113,7 +113,7 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
             raise TypeError(f"ReadableStreamBYOBReader needs a ReadableStream, got {stream!r}")
         set_up_readable_stream_byob_reader(self, stream)
 
-    def read(self, view: BytesLike | Any, *, min: int = 1) -> asyncio.Future[ReadResult]:
+    def read(self, view: Buffer, *, min: int = 1) -> asyncio.Future[ReadResult]:
         """Read bytes into ``view`` [read].
 
         https://streams.spec.whatwg.org/#byob-reader-read

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, final
 from ._underlying_source import enforce_range_unsigned
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from .byte_controller import PullIntoDescriptor, ReadableByteStreamController
 
 __all__ = ["ReadableStreamBYOBRequest"]
@@ -113,7 +115,7 @@ class ReadableStreamBYOBRequest:
         assert self._view.nbytes > 0
         readable_byte_stream_controller_respond(controller, bytes_written)
 
-    def respond_with_new_view(self, view: bytes | bytearray | memoryview) -> None:
+    def respond_with_new_view(self, view: Buffer) -> None:
         """Report the bytes written as a view of the request's buffer [respondWithNewView].
 
         https://streams.spec.whatwg.org/#rs-byob-request-respond-with-new-view

@@ -29,6 +29,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Literal, final
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from ._underlying_source import UnderlyingSourceRecord
     from .byob_reader import ReadIntoRequest
     from .default_reader import ReadRequest
@@ -96,7 +98,7 @@ def as_chunk_buffer(chunk: object) -> bytes:
     if isinstance(chunk, bytes):
         return chunk
     try:
-        view = memoryview(chunk)  # type: ignore[arg-type]
+        view = memoryview(chunk)  # type: ignore[arg-type]  # checked at run time
     except TypeError:
         raise TypeError(
             f"a byte stream's chunk must be a bytes-like object, got {type(chunk).__name__}"
@@ -180,7 +182,7 @@ class ReadableByteStreamController:
             raise TypeError(f"cannot close the stream: it is {state}")
         readable_byte_stream_controller_close(self)
 
-    def enqueue(self, chunk: bytes | bytearray | memoryview) -> None:
+    def enqueue(self, chunk: Buffer) -> None:
         """Queue a chunk of bytes, or hand it to pending reads [enqueue].
 
         A ``bytes`` chunk is kept as it is; any other bytes-like chunk is copied, so
@@ -284,7 +286,7 @@ class ReadableByteStreamController:
 
 
 def forget_abandoned_reads(
-    controller: ReadableByteStreamController, keep_first: bool = False
+    controller: ReadableByteStreamController, keep_first: bool = False, filled: int = 0
 ) -> None:
     """Not in the spec: forget reads at the front whose futures their callers cancelled.
 
@@ -293,6 +295,9 @@ def forget_abandoned_reads(
     may still write into that buffer (a ``byob_request`` is out, or ``keep_first``), the
     descriptor stays, with reader type "none", as the spec's [[ReleaseSteps]] leave it, so
     what the source writes reaches the queue.
+
+    ``filled`` counts the reads whose descriptors were already filled and shifted but not
+    yet committed: their requests are still first in line, and are not looked at.
     """
     reader = controller._stream._reader
     if reader is None:
@@ -302,12 +307,12 @@ def forget_abandoned_reads(
         requests = reader._read_requests
     else:
         requests = reader._read_into_requests
-    if not requests or not request_is_abandoned(requests[0]):
+    if len(requests) <= filled or not request_is_abandoned(requests[filled]):
         return
     pending = controller._pending_pull_intos
     index = 1 if pending and pending[0].reader_type == "none" else 0
-    while requests and request_is_abandoned(requests[0]):
-        requests.popleft()
+    while len(requests) > filled and request_is_abandoned(requests[filled]):
+        del requests[filled]
         if index >= len(pending):
             continue  # a default read without a descriptor
         if index > 0:
@@ -431,7 +436,7 @@ def readable_byte_stream_controller_convert_pull_into_descriptor(
 
 
 def readable_byte_stream_controller_enqueue(
-    controller: ReadableByteStreamController, chunk: bytes | bytearray | memoryview
+    controller: ReadableByteStreamController, chunk: Buffer
 ) -> None:
     """[ReadableByteStreamControllerEnqueue] https://streams.spec.whatwg.org/#readable-byte-stream-controller-enqueue"""
     stream = controller._stream
@@ -670,7 +675,7 @@ def readable_byte_stream_controller_process_pull_into_descriptors_using_queue(
     while controller._pending_pull_intos:
         if controller._queue_total_size == 0:
             break
-        forget_abandoned_reads(controller)
+        forget_abandoned_reads(controller, filled=len(filled_pull_intos))
         if not controller._pending_pull_intos:
             break
         pull_into_descriptor = controller._pending_pull_intos[0]
