@@ -24,6 +24,7 @@ __all__ = [
     "error1",
     "error2",
     "flush",
+    "js_await",
     "read_all",
     "stream_with_controller",
 ]
@@ -54,6 +55,18 @@ async def flush(max_turns: int = 1000) -> None:
         if ready is not None and not ready:
             return
         await asyncio.sleep(0)
+
+
+async def js_await(future: asyncio.Future[Any]) -> Any:
+    """Await ``future`` as JavaScript's ``await`` or ``.then()`` does: yield to the loop once.
+
+    Awaiting a future that is already done does not yield in Python, so reactions queued
+    before it settled (a stream's start steps, say) would not have run yet; in JavaScript
+    they would have.
+    """
+    result = await future
+    await asyncio.sleep(0)
+    return result
 
 
 async def assert_rejects(

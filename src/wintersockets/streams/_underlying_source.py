@@ -58,8 +58,12 @@ class UnderlyingSourceRecord:
     auto_allocate_chunk_size: int | None = None
 
 
-def _member(source: object, snake: str, camel: str | None = None) -> object:
-    # A member set to None counts as absent, as `undefined` does in JavaScript.
+def dictionary_member(source: object, snake: str, camel: str | None = None) -> object:
+    """Member ``snake`` (or ``camel``) of a dictionary given as an object or a mapping.
+
+    A member set to ``None`` counts as absent (``None``), as ``undefined`` does in
+    JavaScript.
+    """
     if isinstance(source, Mapping):
         value = source.get(snake, _MISSING)
         if value is _MISSING and camel is not None:
@@ -85,7 +89,7 @@ def _takes_an_argument(fn: Callable[..., object]) -> bool:
 
 
 def _callback(source: object, name: str) -> Callable[[Any], object] | None:
-    value = _member(source, name)
+    value = dictionary_member(source, name)
     if value is None:
         return None
     if not callable(value):
@@ -125,13 +129,15 @@ def convert_underlying_source(underlying_source: object) -> UnderlyingSourceReco
         raise TypeError(
             f"underlying source must be an object or a mapping, got {underlying_source!r}"
         )
-    chunk_size = _member(underlying_source, "auto_allocate_chunk_size", "autoAllocateChunkSize")
+    chunk_size = dictionary_member(
+        underlying_source, "auto_allocate_chunk_size", "autoAllocateChunkSize"
+    )
     if chunk_size is not None:
         chunk_size = enforce_range_unsigned(chunk_size, "auto_allocate_chunk_size")
     cancel = _callback(underlying_source, "cancel")
     pull = _callback(underlying_source, "pull")
     start = _callback(underlying_source, "start")
-    source_type = _member(underlying_source, "type")
+    source_type = dictionary_member(underlying_source, "type")
     if source_type is not None and source_type != "bytes":
         raise TypeError(f'underlying source type must be "bytes" or absent, got {source_type!r}')
     return UnderlyingSourceRecord(

@@ -26,7 +26,7 @@ from ._promises import (
     transform_promise,
 )
 from ._queue_with_sizes import is_non_negative_number
-from ._underlying_source import convert_underlying_source
+from ._underlying_source import convert_underlying_source, dictionary_member
 from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
 
 if TYPE_CHECKING:
@@ -63,12 +63,25 @@ CLOSED: Literal[ReadableStreamState.CLOSED] = ReadableStreamState.CLOSED
 ERRORED: Literal[ReadableStreamState.ERRORED] = ReadableStreamState.ERRORED
 
 
-def _strategy_has_size(strategy: object) -> bool:
+def _convert_strategy(strategy: object) -> dict[str, object]:
+    # Web IDL's QueuingStrategy conversion: each member read once, in lexicographic order
+    # (highWaterMark, size), and type-checked; ExtractHighWaterMark checks the range later.
     if strategy is None:
-        return False
-    if isinstance(strategy, Mapping):
-        return strategy.get("size") is not None
-    return getattr(strategy, "size", None) is not None
+        return {}
+    if isinstance(strategy, _PRIMITIVES):
+        raise TypeError(f"strategy must be an object or a mapping, got {strategy!r}")
+    converted: dict[str, object] = {}
+    high_water_mark = dictionary_member(strategy, "high_water_mark", "highWaterMark")
+    if high_water_mark is not None:
+        if isinstance(high_water_mark, bool) or not isinstance(high_water_mark, int | float):
+            raise TypeError(f"high_water_mark must be a number, got {high_water_mark!r}")
+        converted["high_water_mark"] = high_water_mark
+    size = dictionary_member(strategy, "size")
+    if size is not None:
+        if not callable(size):
+            raise TypeError(f"a queuing strategy's size must be callable, got {size!r}")
+        converted["size"] = size
+    return converted
 
 
 @final
@@ -106,13 +119,16 @@ class ReadableStream(Generic[T]):
     _state: ReadableStreamState
     _stored_error: object
 
-    def __init__(self, underlying_source: object = None, strategy: object = None) -> None:
-        if isinstance(strategy, _PRIMITIVES):
-            raise TypeError(f"strategy must be an object or a mapping, got {strategy!r}")
+    def __init__(
+        self: ReadableStream[Any], underlying_source: object = None, strategy: object = None
+    ) -> None:
+        # Web IDL converts the strategy dictionary before the constructor's steps convert
+        # the underlying source; range checks come after both.
+        strategy = _convert_strategy(strategy)
         source = convert_underlying_source(underlying_source)
         initialize_readable_stream(self)
         if source.type == "bytes":
-            if _strategy_has_size(strategy):
+            if "size" in strategy:
                 raise ValueError(
                     "the strategy of a byte stream cannot have a size function: "
                     "byte streams count bytes"
