@@ -223,7 +223,7 @@ async def test_next_error_aclose_without_awaiting() -> None:
     results = await asyncio.gather(
         iterator.__anext__(), iterator.__anext__(), iterator.aclose(), return_exceptions=True
     )
-    assert results == [0, error1, None]
+    assert list(results) == [0, error1, None]
 
 
 @pytest.mark.parametrize("awaiting", [True, False])
