@@ -20,6 +20,7 @@ the subset that applies), or all at once with :func:`check_socket_contract`::
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import random
@@ -278,6 +279,62 @@ async def check_byob_reader_fills_the_callers_buffer(factory: SocketFactory) -> 
         assert_bytes_received(received, b"0123456789")
 
 
+async def check_many_tiny_writes_arrive_in_order(factory: SocketFactory) -> None:
+    """Two thousand one-byte writes issued without waiting arrive in order."""
+    data = bytes(i % 251 for i in range(2_000))
+    async with factory() as c:
+        writer = c.sock.writable.get_writer()
+        writes = [writer.write(data[i : i + 1]) for i in range(len(data))]
+        await settle(*writes)
+        assert all(settled_exception(w) is None for w in writes)
+        assert_bytes_received(await c.peer.wait_received(len(data)), data)
+
+
+async def check_any_buffer_protocol_object_can_be_written(factory: SocketFactory) -> None:
+    """``array.array`` and multi-byte memoryviews are written as their raw bytes."""
+    words = array.array("H", [0x4142, 0x4344])
+    async with factory() as c:
+        writer = c.sock.writable.get_writer()
+        await writer.write(array.array("B", b"raw:"))
+        await writer.write(memoryview(words))
+        expected = b"raw:" + words.tobytes()
+        assert_bytes_received(await c.peer.wait_received(len(expected)), expected)
+
+
+async def check_writers_can_be_released_and_acquired_again(factory: SocketFactory) -> None:
+    """Bytes written through successive writers arrive in order."""
+    async with factory() as c:
+        for part in (b"one ", b"two ", b"three"):
+            writer = c.sock.writable.get_writer()
+            await writer.write(part)
+            writer.release_lock()
+        assert_bytes_received(await c.peer.wait_received(13), b"one two three")
+
+
+async def check_default_and_byob_readers_can_take_turns(factory: SocketFactory) -> None:
+    """Reading one stream with default and BYOB readers in turn loses and reorders nothing."""
+    payload = random.Random(3).randbytes(1024 * 1024)
+    async with factory() as c:
+        sender = asyncio.ensure_future(c.peer.send(payload))
+        received = bytearray()
+        turn = 0
+        async with asyncio.timeout(WITHIN):
+            while len(received) < len(payload):
+                if turn % 2:
+                    byob = c.sock.readable.get_reader(mode="byob")
+                    result = await byob.read(memoryview(bytearray(1 + turn * 997 % 70_000)))
+                    byob.release_lock()
+                else:
+                    default = c.sock.readable.get_reader()
+                    result = await default.read()
+                    default.release_lock()
+                assert not result.done
+                received += result.value
+                turn += 1
+            await sender
+        assert_bytes_received(received, payload)
+
+
 # -- close() ---------------------------------------------------------------------------------
 
 
@@ -499,9 +556,39 @@ async def check_cancelling_the_readable_does_not_resolve_closed(factory: SocketF
         assert_pending(c.sock.closed)
 
 
+async def check_close_after_closing_the_writable_resolves_closed(
+    factory: SocketFactory,
+) -> None:
+    """``close()`` after a half-close does not wait for the peer's FIN."""
+    async with factory() as c:
+        writer = c.sock.writable.get_writer()
+        await writer.close()
+        await c.peer.wait_eof()
+        await settle(c.sock.close())
+        assert settled_exception(c.sock.closed) is None
+
+
+async def check_peer_fin_after_cancelling_the_readable_closes_the_socket(
+    factory: SocketFactory,
+) -> None:
+    """With the readable cancelled, the peer's data is dropped, and its FIN still closes
+    the socket (``allow_half_open=False``)."""
+    async with factory() as c:
+        await c.sock.readable.cancel()
+        await c.peer.send(b"nobody reads this")
+        c.peer.fin()
+        await c.peer.wait_eof()
+        await settle(c.sock.closed)
+        assert settled_exception(c.sock.closed) is None
+
+
 TWO_WAY_CHECKS: tuple[Check, ...] = (
     check_echo_round_trip,
     check_echo_keeps_every_byte_in_order,
+    check_many_tiny_writes_arrive_in_order,
+    check_any_buffer_protocol_object_can_be_written,
+    check_writers_can_be_released_and_acquired_again,
+    check_default_and_byob_readers_can_take_turns,
     check_str_chunks_are_sent_as_utf8,
     check_written_bytes_are_copied_at_write_time,
     check_empty_chunks_are_a_no_op,
@@ -527,6 +614,8 @@ HALF_CLOSE_CHECKS: tuple[Check, ...] = (
     check_closing_the_writable_sends_fin_and_keeps_reading,
     check_peer_fin_closes_the_socket_without_half_open,
     check_peer_fin_keeps_the_writable_with_half_open,
+    check_close_after_closing_the_writable_resolves_closed,
+    check_peer_fin_after_cancelling_the_readable_closes_the_socket,
 )
 """Checks that need TCP half-close (FIN while still reading): not over asyncio's TLS."""
 

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration import contract
 from tests.integration.contract import ALL_CHECKS, Check, check_id, plain_tcp
 
-KNOWN_FAILURES: dict[Check, str] = {
-    contract.check_a_write_while_close_flushes_rejects_with_type_error: (
-        "streams (writable_controller.py): write() while a close is in flight trips the assert "
-        "in WritableStreamDefaultControllerGetChunkSize (the spec's own gap, whatwg/streams"
-        "#1218) and raises AssertionError instead of rejecting with TypeError"
-    ),
-}
+KNOWN_FAILURES: dict[Check, str] = {}
+"""Checks that fail over plain TCP because of a known bug, with the bug: strict xfails."""
 
 
 def _with_known_failures(checks: tuple[Check, ...]) -> list[object]:

@@ -18,17 +18,18 @@ SIZE = 64 * 1024 * 1024
 LARGEST_CHUNK = 256 * 1024
 
 
-def random_chunks(seed: int) -> tuple[list[bytes], str]:
-    """SIZE random bytes cut into random-sized chunks (1 byte to 256 KiB), and their digest."""
+def random_chunks(seed: int, size: int = SIZE) -> tuple[list[bytes], str]:
+    """``size`` random bytes cut into random-sized chunks (1 byte to 256 KiB), and their
+    SHA-256."""
     rng = random.Random(seed)
-    data = rng.randbytes(SIZE)
+    data = rng.randbytes(size)
     view = memoryview(data)
     chunks: list[bytes] = []
     offset = 0
-    while offset < SIZE:
-        size = rng.choice((1, rng.randint(1, 1500), rng.randint(1, LARGEST_CHUNK)))
-        chunks.append(bytes(view[offset : offset + size]))
-        offset += size
+    while offset < size:
+        n = rng.choice((1, rng.randint(1, 1500), rng.randint(1, LARGEST_CHUNK)))
+        chunks.append(bytes(view[offset : offset + n]))
+        offset += n
     return chunks, hashlib.sha256(data).hexdigest()
 
 
@@ -71,3 +72,27 @@ async def test_64_mib_each_way_at_once_arrive_intact() -> None:
             assert (await reader.read()).done
         await close_and_settle(sock)
         assert settled_exception(sock.closed) is None
+
+
+async def test_pipe_to_relays_one_socket_into_another_with_its_fin() -> None:
+    """``a.readable.pipe_to(b.writable)``: every byte, then FIN, as a proxy would."""
+    chunks, digest = random_chunks(seed=66, size=8 * 1024 * 1024)
+    async with ScriptedPeer() as source_peer, ScriptedPeer() as sink_peer:
+        source = connect(source_peer.address)
+        sink = connect(sink_peer.address)
+        source_conn = await source_peer.accept()
+        sink_conn = await sink_peer.accept()
+        async with asyncio.timeout(6 * WITHIN):
+            await asyncio.gather(source.opened, sink.opened)
+            pipe = source.readable.pipe_to(sink.writable)
+            await source_conn.send_chunks(chunks)
+            source_conn.fin()
+            received = await sink_conn.wait_eof(within=6 * WITHIN)
+            await pipe
+        assert len(received) == 8 * 1024 * 1024
+        assert hashlib.sha256(received).hexdigest() == digest
+        sink_conn.close()
+        await close_and_settle(source)
+        await close_and_settle(sink)
+        assert settled_exception(source.closed) is None
+        assert settled_exception(sink.closed) is None
