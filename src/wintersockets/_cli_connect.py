@@ -186,8 +186,16 @@ async def _download(sock: Socket, stdout: BinaryIO) -> None:
         result = await reader.read()
         if result.done:
             return
-        stdout.write(result.value)
-        stdout.flush()
+        try:
+            stdout.write(result.value)
+            stdout.flush()
+        except BrokenPipeError:
+            # The reader of our output went away (`| head`, say). Point the descriptor at
+            # /dev/null so the interpreter's final flush does not fail again, then stop.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stdout.fileno())
+            os.close(devnull)
+            raise BrokenPipeError("standard output was closed") from None
 
 
 async def _upload(sock: Socket, stdin: StdinReader) -> None:

@@ -219,3 +219,38 @@ def test_connect_exits_when_the_peer_closes_while_stdin_stays_open() -> None:
         thread.join(TIMEOUT)
     assert returncode == 0, stderr
     assert stdout == b"bye\n"
+
+
+def test_connect_exits_1_with_one_line_when_stdout_is_closed() -> None:
+    client = subprocess.Popen(
+        [sys.executable, "-m", "wintersockets", "connect"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert client.stdin is not None
+    assert client.stdout is not None
+    assert client.stderr is not None
+
+    def feed() -> None:
+        assert client.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            client.stdin.write(b"y" * 8 * 1024 * 1024)
+            client.stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        assert client.stdout.read(10) == b"y" * 10
+        client.stdout.close()  # like `| head -c 10`
+        returncode = client.wait(timeout=TIMEOUT)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(TIMEOUT)
+    feeder.join(TIMEOUT)
+    lines = client.stderr.read().decode().splitlines()
+    client.stderr.close()
+    assert returncode == 1
+    assert lines[-1] == "wintersockets: BrokenPipeError: standard output was closed", lines
+    assert len(lines) == 2, lines  # "connected to ...", then the error: no traceback
