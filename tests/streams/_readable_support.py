@@ -26,6 +26,7 @@ __all__ = [
     "flush",
     "js_await",
     "read_all",
+    "recording_stream",
     "stream_with_controller",
 ]
 
@@ -143,3 +144,41 @@ async def read_all(stream: ReadableStream[Any]) -> list[Any]:
         if result.done:
             return chunks
         chunks.append(result.value)
+
+
+class RecordingStream:
+    """WPT's recordingReadableStream: a stream whose source records "pull" and "cancel".
+
+    ``events`` reads like WPT's: ``["pull", "cancel", reason]``. ``controller`` is the
+    controller ``start`` received.
+    """
+
+    def __init__(self, source: dict[str, Any] | None = None, strategy: object = None) -> None:
+        self.events: list[object] = []
+        extras = dict(source or {})
+        self._start = extras.pop("start", None)
+        self._pull = extras.pop("pull", None)
+        self._cancel = extras.pop("cancel", None)
+        self.controller: Any = None
+        self.stream: ReadableStream[Any] = ReadableStream(
+            {**extras, "start": self.start, "pull": self.pull, "cancel": self.cancel}, strategy
+        )
+
+    def start(self, controller: Any) -> object:
+        self.controller = controller
+        return self._start(controller) if self._start is not None else None
+
+    def pull(self, controller: Any) -> object:
+        self.events.append("pull")
+        return self._pull(controller) if self._pull is not None else None
+
+    def cancel(self, reason: object) -> object:
+        self.events.extend(["cancel", reason])
+        return self._cancel(reason) if self._cancel is not None else None
+
+
+def recording_stream(
+    source: dict[str, Any] | None = None, strategy: object = None
+) -> RecordingStream:
+    """A :class:`RecordingStream`."""
+    return RecordingStream(source, strategy)
