@@ -254,3 +254,34 @@ def test_connect_exits_1_with_one_line_when_stdout_is_closed() -> None:
     assert returncode == 1
     assert lines[-1] == "wintersockets: BrokenPipeError: standard output was closed", lines
     assert len(lines) == 2, lines  # "connected to ...", then the error: no traceback
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_connect_exits_130_on_sigint_without_a_traceback(loop: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        client = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wintersockets",
+                "connect",
+                f"127.0.0.1:{silent.getsockname()[1]}",
+                "--loop",
+                loop,
+            ],  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert client.stderr is not None
+            assert client.stderr.readline().startswith(b"connected to ")
+            client.send_signal(signal.SIGINT)
+            stdout, stderr = client.communicate(timeout=TIMEOUT)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.communicate()
+    assert client.returncode == 130
+    assert stdout == b""
+    assert b"Traceback" not in stderr, stderr
