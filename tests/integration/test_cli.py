@@ -259,16 +259,9 @@ def test_connect_exits_1_with_one_line_when_stdout_is_closed() -> None:
 @pytest.mark.parametrize("loop", LOOPS)
 def test_connect_exits_130_on_sigint_without_a_traceback(loop: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
         client = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wintersockets",
-                "connect",
-                f"127.0.0.1:{silent.getsockname()[1]}",
-                "--loop",
-                loop,
-            ],  # fmt: skip
+            [sys.executable, "-m", "wintersockets", "connect", address, "--loop", loop],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
