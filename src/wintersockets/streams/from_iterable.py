@@ -31,10 +31,10 @@ T = TypeVar("T")
 _END_OF_ITERATION: Final = object()
 
 
-def _end_or_raise(reason: object) -> object:
+def _end_or_reject(reason: object) -> object:
     if isinstance(reason, StopAsyncIteration):
         return _END_OF_ITERATION
-    raise reason if isinstance(reason, BaseException) else RuntimeError(reason)
+    return promise_rejected_with(reason)
 
 
 def _to_none(_value: object) -> None:
@@ -78,7 +78,7 @@ class AsyncSequenceIterator:
             return transform_promise(
                 promise_call(type(self._async_iterator).__anext__, self._async_iterator),
                 None,
-                _end_or_raise,
+                _end_or_reject,
             )
         assert self._sync_iterator is not None
         try:
