@@ -16,6 +16,12 @@ the subset that applies), or all at once with :func:`check_socket_contract`::
     @pytest.mark.parametrize("check", ALL_CHECKS, ids=check_id)
     async def test_plain_tcp_keeps_the_socket_contract(check: Check) -> None:
         await check(plain_tcp)
+
+A factory for another transport follows :func:`plain_tcp`: for TLS, start
+``ScriptedPeer(ssl=server_context)`` and connect with ``secure_transport="on"`` through a
+``Connector`` that trusts the test CA; for a proxy, connect through a ``Connector`` with the
+proxy URL to the same peer. Yield only once ``opened`` resolved, and close and settle the
+socket on exit (:func:`~tests.integration.assertions.close_and_settle`).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ class PeerConnection(asyncio.Protocol):
             self.transport.write(bytes(self._received))
             self._pause_if_write_paused()
         if self.got_eof and fin_after:
-            self.fin()
+            self._fin_or_close()
 
     async def send(self, data: bytes, *, within: float = WAIT_TIMEOUT) -> None:
         """Send ``data`` and wait until the transport's buffer drained (backpressure)."""
@@ -172,9 +172,23 @@ class PeerConnection(asyncio.Protocol):
             raise ConnectionError(f"peer connection {self.index} is lost") from self.error
 
     def fin(self) -> None:
-        """Half-close: send FIN once buffered data is out (``write_eof``)."""
-        if not self.lost and self.transport.can_write_eof():
-            self.transport.write_eof()
+        """Half-close: send FIN once buffered data is out (``write_eof``).
+
+        Raises:
+            AssertionError: The connection speaks TLS, which asyncio cannot half-close
+                (use :meth:`close`).
+        """
+        if self.lost:
+            return
+        if not self.transport.can_write_eof():
+            raise AssertionError("this peer connection cannot half-close (TLS): use close()")
+        self.transport.write_eof()
+
+    def _fin_or_close(self) -> None:
+        if self.transport.can_write_eof():
+            self.fin()
+        else:
+            self.close()
 
     def rst(self) -> None:
         """Reset the connection: SO_LINGER 0, then close, so the kernel sends RST."""
@@ -228,7 +242,7 @@ class PeerConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.got_eof = True
         if self._echo and self._fin_after_echo:
-            self.fin()
+            self._fin_or_close()
         self._changed.set()
         # Keep our direction open (half-close) unless TLS, where asyncio cannot.
         return not self._tls
