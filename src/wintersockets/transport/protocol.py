@@ -33,14 +33,15 @@ Writing
     follow from that, as the Streams spec defines them.
 
 Lifecycle decisions (FIN, close, upgrade) belong to the socket layer: the bridge reports
-events to a :class:`BridgeListener` and offers operations for the socket to call.
+events to a ``BridgeListener`` (``listener.py``) and offers operations for the socket to
+call. Each stream is created on first use (see :class:`StreamBridge`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from wintersockets.streams._promises import transform_promise
 from wintersockets.streams.byte_controller import (
@@ -65,9 +66,10 @@ from .chunks import encode_chunk
 from .errors import broken_error, closed_error
 
 if TYPE_CHECKING:
-    from wintersockets.errors import SocketError
     from wintersockets.streams.byob_request import ReadableStreamBYOBRequest
     from wintersockets.streams.writable_controller import WritableStreamDefaultController
+
+    from .listener import BridgeListener
 
 __all__: list[str] = []
 
@@ -102,29 +104,6 @@ def _scratch_for(loop: asyncio.AbstractEventLoop) -> memoryview:
 _OPEN: Final = object()
 _EOF: Final = object()  # the readable ends after the data received
 _CLOSED: Final = object()  # the writable was closed by the socket
-
-
-class BridgeListener(Protocol):
-    """What the socket layer hears from a bridge. Each call runs synchronously."""
-
-    def peer_fin(self) -> None:
-        """The peer sent FIN; the readable is closed after the data already received."""
-
-    def readable_cancelled(self) -> None:
-        """The application cancelled the readable; later data is discarded."""
-
-    def writable_closing(self) -> None:
-        """The writable's queue is flushed and its sink is closing: send FIN, or close."""
-
-    def writable_done(self) -> None:
-        """The writable was aborted or errored by a bad chunk: nothing more will be sent."""
-
-    def connection_ended(self, error: SocketError | None) -> None:
-        """The transport is gone: cleanly (``None``), or broken with ``error``.
-
-        ``error`` is the ``SocketError`` the streams were errored with; its ``__cause__``
-        is the transport's exception.
-        """
 
 
 class StreamBridge(asyncio.BaseProtocol):
