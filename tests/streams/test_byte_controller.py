@@ -240,7 +240,9 @@ async def test_respond_with_new_view_after_a_partial_fill_starts_at_the_fill_pos
     assert request is not None
     assert request.view is not None
     assert request.view.nbytes == 2
-    with pytest.raises(ValueError, match="does not start where"):
+    with pytest.raises(
+        ValueError, match="starts at byte 0 of its buffer, byob_request.view at byte 2"
+    ):
         request.respond_with_new_view(memoryview(buffer)[0:2])
     request.respond_with_new_view(memoryview(buffer)[2:4])
     result = await read
@@ -248,17 +250,17 @@ async def test_respond_with_new_view_after_a_partial_fill_starts_at_the_fill_pos
     assert len(result.value) == 1
 
 
-async def test_respond_with_new_view_rejects_other_memory_and_bad_lengths() -> None:
+async def test_respond_with_new_view_rejects_other_geometry() -> None:
     stream, controller = byte_stream()
     buffer = bytearray(4)
     read = stream.get_reader("byob").read(buffer)
     request = controller.byob_request
     assert request is not None
-    with pytest.raises(ValueError, match="does not start where"):
+    with pytest.raises(ValueError, match="holds 2 bytes, byob_request.view's 4"):
         request.respond_with_new_view(bytearray(2))
-    with pytest.raises(ValueError, match="does not start where"):
+    with pytest.raises(ValueError, match="starts at byte 1"):
         request.respond_with_new_view(memoryview(buffer)[1:3])
-    with pytest.raises(ValueError, match="does not start where"):
+    with pytest.raises(ValueError, match="writable view"):
         request.respond_with_new_view(bytes(2))
     with pytest.raises(TypeError, match="bytes-like"):
         request.respond_with_new_view("ab")  # type: ignore[arg-type]
@@ -267,6 +269,34 @@ async def test_respond_with_new_view_rejects_other_memory_and_bad_lengths() -> N
     assert request.view is not None
     request.respond_with_new_view(request.view[:4])
     assert bytes((await read).value) == bytes(4)
+
+
+async def test_respond_with_new_view_longer_than_the_request_is_a_value_error() -> None:
+    stream, controller = byte_stream()
+    buffer = bytearray(8)
+    read = stream.get_reader("byob").read(memoryview(buffer)[:4])
+    request = controller.byob_request
+    assert request is not None
+    with pytest.raises(ValueError, match="more than byob_request.view's 4"):
+        request.respond_with_new_view(memoryview(buffer)[:5])
+    request.respond(1)
+    assert bytes((await read).value) == b"\0"
+
+
+async def test_respond_with_new_view_in_another_buffer_copies_into_the_readers() -> None:
+    """The spec accepts any buffer of the request's length at its offset; we copy it in."""
+    stream, controller = byte_stream()
+    buffer = bytearray(8)
+    read = stream.get_reader("byob").read(memoryview(buffer)[4:8])
+    request = controller.byob_request
+    assert request is not None
+    other = bytearray(8)
+    other[4:6] = b"hi"
+    request.respond_with_new_view(memoryview(other)[4:6])
+    result = await read
+    assert bytes(result.value) == b"hi"
+    assert result.value.obj is buffer
+    assert buffer == bytes(4) + b"hi" + bytes(2)
 
 
 async def test_respond_with_new_view_on_a_closed_stream_takes_an_empty_view() -> None:

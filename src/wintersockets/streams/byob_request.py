@@ -23,31 +23,52 @@ if TYPE_CHECKING:
 __all__ = ["ReadableStreamBYOBRequest"]
 
 
-def _address(view: memoryview) -> int | None:
-    # The address of a non-empty writable view's first byte. Python views cannot be
-    # transferred, so respond_with_new_view() compares memory instead of buffers.
-    if view.readonly or view.nbytes == 0:
-        return None
-    return ctypes.addressof(ctypes.c_char.from_buffer(view))
+def _address(view: memoryview) -> int:
+    # The address of a writable view's first byte (empty views included).
+    return ctypes.addressof((ctypes.c_char * 0).from_buffer(view))
 
 
-def view_matches_request(descriptor: PullIntoDescriptor, view: memoryview) -> bool:
-    """Whether ``view`` starts where the request's view starts, in the same buffer.
+def _offset_in_buffer(view: memoryview) -> tuple[int, int]:
+    # The view's byte offset in the whole buffer of the object it views, and that
+    # buffer's length: the [[ByteOffset]] and [[ViewedArrayBuffer]].[[ByteLength]] of a
+    # JavaScript view.
+    whole = memoryview(view.obj)
+    return _address(view) - _address(whole), whole.nbytes
 
-    Plays the spec's checks that the new view has the request's byte offset and that its
-    buffer has the request's buffer's length. An empty view matches when it views the
-    same object as the request.
+
+def new_view_is_in_place(descriptor: PullIntoDescriptor, view: memoryview) -> bool:
+    """Check ``view`` for respond_with_new_view(), as the spec checks its offset and buffer.
+
+    Python views cannot be transferred, so the check is on memory. Returns ``True`` when
+    ``view`` starts where ``byob_request.view`` starts (the source wrote in place), and
+    ``False`` when it is in another buffer of the same length at the same offset, as the
+    spec allows: its bytes must then be copied into the reader's buffer.
+
+    Raises:
+        ValueError: ``view`` is read-only, starts at another offset, or views a buffer of
+            another length (the spec's RangeError).
     """
-    if view.nbytes == 0:
-        return view.obj is descriptor.buffer.obj
-    address = _address(view)
-    if address is None:
-        return False
+    if view.readonly:
+        raise ValueError(
+            "respond_with_new_view() needs a writable view, such as byob_request.view[:n]"
+        )
     start = descriptor.byte_offset + descriptor.bytes_filled
-    if start >= descriptor.buffer_byte_length:
-        return False
-    expected = _address(descriptor.buffer[start:])
-    return address == expected
+    target = descriptor.buffer[start:]
+    if _address(view) == _address(target):
+        return True
+    view_offset, view_buffer_length = _offset_in_buffer(view)
+    target_offset, target_buffer_length = _offset_in_buffer(target)
+    if view_offset != target_offset:
+        raise ValueError(
+            f"the view starts at byte {view_offset} of its buffer, byob_request.view at "
+            f"byte {target_offset}: respond with a view such as byob_request.view[:n]"
+        )
+    if view_buffer_length != target_buffer_length:
+        raise ValueError(
+            f"the view's buffer holds {view_buffer_length} bytes, byob_request.view's "
+            f"{target_buffer_length}: respond with a view such as byob_request.view[:n]"
+        )
+    return False
 
 
 def as_view(view: object, what: str) -> memoryview:
@@ -120,14 +141,15 @@ class ReadableStreamBYOBRequest:
 
         https://streams.spec.whatwg.org/#rs-byob-request-respond-with-new-view
 
-        ``view`` must start where ``self.view`` starts (``request.view[:n]``, say); on a
-        closed stream it must be empty.
+        ``view`` starts where ``self.view`` starts (``request.view[:n]``, say), or is in
+        another buffer of the same length at the same offset, whose bytes are then copied
+        into the reader's buffer. On a closed stream it must be empty.
 
         Raises:
             TypeError: the request was invalidated, ``view`` is not bytes-like, is empty
                 while the stream is readable, or not empty once it is closed.
-            ValueError: ``view`` is elsewhere or longer than ``self.view`` (the spec's
-                RangeError).
+            ValueError: ``view`` is read-only, at another offset, in a buffer of another
+                length, or longer than ``self.view`` (the spec's RangeError).
         """
         new_view = as_view(view, "view")
         controller = self._controller

@@ -885,14 +885,14 @@ def readable_byte_stream_controller_respond_with_new_view(
 ) -> None:
     """[ReadableByteStreamControllerRespondWithNewView] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-with-new-view
 
-    ``view`` must lie in the pending read's buffer, starting where ``byob_request.view``
-    starts: Python views cannot be transferred, so the check is on the memory itself.
+    ``view`` starts where ``byob_request.view`` starts, or is in another buffer of the
+    same length at the same offset (its bytes are then copied into the reader's buffer).
 
     Raises:
         TypeError: the view is empty while the stream is readable, or not empty once it is
             closed.
-        ValueError: the view is not where ``byob_request.view`` is, or is longer (the
-            spec's RangeError).
+        ValueError: the view is at another offset, in a buffer of another length, or
+            longer than the request (the spec's RangeError).
     """
     assert controller._pending_pull_intos
     first_descriptor = controller._pending_pull_intos[0]
@@ -911,16 +911,17 @@ def readable_byte_stream_controller_respond_with_new_view(
                 "respond_with_new_view() on a readable stream takes a view of the bytes "
                 "written, got an empty view"
             )
-    if not view_matches_request(first_descriptor, view):
-        raise ValueError(
-            "the view does not start where byob_request.view starts: "
-            "respond with a view of the request's buffer, such as byob_request.view[:n]"
-        )
+    in_place = new_view_is_in_place(first_descriptor, view)
     if first_descriptor.bytes_filled + view_byte_length > first_descriptor.byte_length:
         raise ValueError(
             f"the view holds {view_byte_length} bytes, more than byob_request.view's "
             f"{first_descriptor.byte_length - first_descriptor.bytes_filled}"
         )
+    if not in_place:
+        # firstDescriptor.[[buffer]] = TransferArrayBuffer(view.[[ViewedArrayBuffer]]): the
+        # reader keeps its own buffer, so the bytes move instead.
+        start = first_descriptor.byte_offset + first_descriptor.bytes_filled
+        first_descriptor.buffer[start : start + view_byte_length] = view.cast("B")
     readable_byte_stream_controller_respond_internal(controller, view_byte_length)
 
 
@@ -1030,7 +1031,7 @@ def _return_none(*_args: object) -> None:
 
 # See readable_stream.py for why these imports come last.
 from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
-from .byob_request import ReadableStreamBYOBRequest, view_matches_request  # noqa: E402
+from .byob_request import ReadableStreamBYOBRequest, new_view_is_in_place  # noqa: E402
 from .default_controller import (  # noqa: E402
     algorithm_promise,
     react_to_algorithm,

@@ -21,6 +21,8 @@ from ._promises import (
     get_loop,
     promise_rejected_with,
     promise_resolved_with_result,
+    reject_promise,
+    resolve_promise,
     upon_promise,
 )
 from ._queue_with_sizes import enqueue_value_with_size, reset_queue
@@ -62,12 +64,30 @@ def algorithm_promise(result: object) -> asyncio.Future[Any]:
 
 
 def _invoke(callback: Callable[[Any], object], argument: object) -> object:
-    # Web IDL "invoke" for a callback whose promise is reacted to: an exception becomes a
-    # rejected promise.
+    # Web IDL "invoke" for a callback returning Promise<undefined> (pull, cancel): an
+    # exception becomes a rejected promise, and a returned awaitable is adopted.
     try:
-        return callback(argument)
+        result = callback(argument)
     except Exception as exc:
         return promise_rejected_with(exc)
+    if result is None or not (isinstance(result, asyncio.Future) or inspect.isawaitable(result)):
+        return result
+    return _adopt(result)
+
+
+def _adopt(result: object) -> asyncio.Future[Any]:
+    # Web IDL converts a callback's return value to a promise type by resolving a new
+    # promise with it, and a promise adopting another settles two microtasks after it (the
+    # thenable job, then its reaction). Two loop turns play them, so a source's promise
+    # settles no sooner, relative to other promises, than it would in JavaScript.
+    loop = get_loop()
+    promise: asyncio.Future[Any] = loop.create_future()
+    upon_promise(
+        promise_resolved_with_result(result),
+        lambda value: loop.call_soon(resolve_promise, promise, value),
+        lambda reason: loop.call_soon(reject_promise, promise, reason),
+    )
+    return promise
 
 
 def _return_none(*_args: object) -> None:
@@ -309,6 +329,11 @@ def readable_stream_default_controller_enqueue(
         except Exception as enqueue_e:
             readable_stream_default_controller_error(controller, enqueue_e)
             raise
+        if stream._state != "readable":
+            # A size algorithm that closed or errored the stream leaves the chunk in a queue
+            # no read can reach; the spec's reads check the state first. Dropping it keeps
+            # "a chunk is queued only while readable", which the read fast path relies on.
+            reset_queue(controller)
     readable_stream_default_controller_call_pull_if_needed(controller)
 
 
