@@ -129,6 +129,14 @@ async def test_a_primitive_transformer_is_a_type_error(transformer: object) -> N
         TransformStream(transformer)
 
 
+@pytest.mark.parametrize("position", [1, 2])
+async def test_a_primitive_strategy_is_a_type_error(position: int) -> None:
+    strategies: list[object] = [None, None]
+    strategies[position - 1] = 17
+    with pytest.raises(TypeError, match="strategy"):
+        TransformStream(None, *strategies)
+
+
 async def test_strategy_type_errors_come_before_transformer_errors() -> None:
     with pytest.raises(TypeError, match="size"):
         TransformStream({"transform": 5}, {"size": 5})

@@ -36,6 +36,7 @@ from ._promises import (
     upon_promise,
 )
 from ._transformer import convert_transformer
+from ._underlying_sink import check_dictionary
 from .default_controller import (
     readable_stream_default_controller_can_close_or_enqueue,
     readable_stream_default_controller_close,
@@ -117,6 +118,9 @@ class TransformStream:
         writable_strategy: object = None,
         readable_strategy: object = None,
     ) -> None:
+        for strategy in (writable_strategy, readable_strategy):
+            if strategy is not None:
+                check_dictionary(strategy, "strategy")
         writable_size_algorithm = extract_size_algorithm(writable_strategy)
         writable_high_water_mark = _high_water_mark_or_error(writable_strategy, 1)
         readable_size_algorithm = extract_size_algorithm(readable_strategy)

@@ -27,7 +27,7 @@ from ._promises import (
     upon_promise,
 )
 from ._queue_with_sizes import is_non_negative_number
-from ._underlying_sink import convert_underlying_sink
+from ._underlying_sink import check_dictionary, convert_underlying_sink
 from .abort_signal import signal_abort
 from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
 
@@ -116,6 +116,8 @@ class WritableStream:
     def __init__(self, underlying_sink: object = None, strategy: object = None) -> None:
         # Web IDL converts the strategy argument (its TypeErrors) before the constructor
         # steps convert the sink; ExtractHighWaterMark's RangeError comes after both.
+        if strategy is not None:
+            check_dictionary(strategy, "strategy")
         size_algorithm = extract_size_algorithm(strategy)
         range_error: ValueError | None = None
         try:

@@ -182,6 +182,12 @@ async def test_a_property_getter_that_raises_makes_the_constructor_raise() -> No
         WritableStream(Sink())
 
 
+@pytest.mark.parametrize("strategy", [5, "strategy", 1.5])
+async def test_a_primitive_strategy_is_a_type_error(strategy: object) -> None:
+    with pytest.raises(TypeError, match="strategy"):
+        WritableStream({}, strategy)
+
+
 @pytest.mark.parametrize("sink", [5, "sink", b"sink", 1.5])
 async def test_a_primitive_sink_is_a_type_error(sink: object) -> None:
     with pytest.raises(TypeError, match="underlying sink"):
