@@ -26,7 +26,7 @@ import idna
 from wintersockets.errors import SocketError
 from wintersockets.socket.info import format_host_port
 
-__all__ = ["SocketAddress", "parse_address"]
+__all__ = ["SocketAddress"]
 
 # RFC 1035 §2.3.4: 255 octets on the wire, which is 253 characters in dotted text.
 _MAX_HOSTNAME = 253

@@ -21,13 +21,7 @@ from typing import Final, Literal, TypeAlias, TypedDict
 from wintersockets.connector.address import normalize_hostname
 from wintersockets.errors import SocketError
 
-__all__ = [
-    "SecureTransport",
-    "SocketOptions",
-    "SocketOptionsDict",
-    "SocketOptionsKwargs",
-    "parse_options",
-]
+__all__ = ["SecureTransport", "SocketOptions", "SocketOptionsDict"]
 
 SecureTransport: TypeAlias = Literal["off", "on", "starttls"]
 _SECURE_TRANSPORTS: Final = ("off", "on", "starttls")

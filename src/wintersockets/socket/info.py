@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SocketInfo", "format_host_port"]
+__all__ = ["SocketInfo"]
 
 
 @dataclass(frozen=True, slots=True)
