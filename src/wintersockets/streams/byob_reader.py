@@ -219,9 +219,9 @@ def set_up_readable_stream_byob_reader(
 
 
 # See readable_stream.py for why these imports come last.
-from .byte_controller import (  # noqa: E402
-    ReadableByteStreamController,
+from .byob_request import (  # noqa: E402
     cast_view,
     readable_byte_stream_controller_pull_into,
 )
+from .byte_controller import ReadableByteStreamController  # noqa: E402
 from .readable_stream import ReadableStream, is_readable_stream_locked  # noqa: E402

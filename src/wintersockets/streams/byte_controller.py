@@ -2,8 +2,9 @@
 
 https://streams.spec.whatwg.org/#rbs-controller-class
 
-The operations follow the spec's section "Byte stream controllers", in the spec's order;
-``ReadableStreamBYOBRequest`` is in ``byob_request.py``.
+The operations follow the spec's section "Byte stream controllers", in the spec's order,
+except those on pull-into descriptors and BYOB requests (PullInto, Respond and the like),
+which are in ``byob_request.py`` with ``ReadableStreamBYOBRequest``.
 
 Python cannot transfer or detach a buffer, which changes three things, each in one place:
 
@@ -18,75 +19,25 @@ Python cannot transfer or detach a buffer, which changes three things, each in o
 Queue entries are ``(buffer, byte_offset, byte_length)`` tuples over ``bytes`` buffers.
 
 Beyond the spec, a read whose future its caller cancelled is *abandoned* (see
-``default_reader.py``); :func:`forget_abandoned_reads` removes such reads, moving any bytes
-already written into an abandoned buffer back to the front of the queue.
+``default_reader.py``); ``forget_abandoned_reads`` (in ``byob_request.py``) removes such
+reads, moving any bytes already written into an abandoned buffer back to the front of the
+queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Any, Literal, final
+from typing import TYPE_CHECKING, Any, final
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
     from ._underlying_source import UnderlyingSourceRecord
-    from .byob_reader import ReadIntoRequest
     from .default_reader import ReadRequest
     from .readable_stream import CancelAlgorithm, PullAlgorithm, StartAlgorithm
 
 __all__ = ["ReadableByteStreamController"]
-
-ReaderType = Literal["default", "byob", "none"]
-
-
-@final
-class PullIntoDescriptor:
-    """A [pull-into descriptor]: a pending read into a buffer.
-
-    https://streams.spec.whatwg.org/#pull-into-descriptor
-
-    ``buffer`` is a writable, one-dimensional byte ``memoryview``; ``view_format`` is the
-    format of the view the result is cast back to (the spec's view constructor).
-    """
-
-    __slots__ = (
-        "buffer",
-        "buffer_byte_length",
-        "byte_length",
-        "byte_offset",
-        "bytes_filled",
-        "element_size",
-        "minimum_fill",
-        "reader_type",
-        "view_format",
-    )
-
-    def __init__(
-        self,
-        buffer: memoryview,
-        byte_offset: int,
-        byte_length: int,
-        minimum_fill: int,
-        element_size: int,
-        view_format: str,
-        reader_type: ReaderType,
-    ) -> None:
-        self.buffer = buffer
-        self.buffer_byte_length = buffer.nbytes
-        self.byte_offset = byte_offset
-        self.byte_length = byte_length
-        self.bytes_filled = 0
-        self.minimum_fill = minimum_fill
-        self.element_size = element_size
-        self.view_format = view_format
-        self.reader_type: ReaderType = reader_type
-
-
-def cast_view(view: memoryview, view_format: str) -> memoryview:
-    """``view`` cast to ``view_format`` (a native single-character format)."""
-    return view.cast(view_format)  # type: ignore[call-overload,no-any-return]
 
 
 def as_chunk_buffer(chunk: object) -> bytes:
@@ -285,56 +236,7 @@ class ReadableByteStreamController:
         readable_byte_stream_controller_call_pull_if_needed(self)
 
 
-def forget_abandoned_reads(
-    controller: ReadableByteStreamController, keep_first: bool = False, filled: int = 0
-) -> None:
-    """Not in the spec: forget reads at the front whose futures their callers cancelled.
-
-    Each abandoned read's pull-into descriptor goes too. Bytes already written into the
-    first descriptor's buffer go back to the front of the queue. When the underlying source
-    may still write into that buffer (a ``byob_request`` is out, or ``keep_first``), the
-    descriptor stays, with reader type "none", as the spec's [[ReleaseSteps]] leave it, so
-    what the source writes reaches the queue.
-
-    ``filled`` counts the reads whose descriptors were already filled and shifted but not
-    yet committed: their requests are still first in line, and are not looked at.
-    """
-    reader = controller._stream._reader
-    if reader is None:
-        return
-    requests: deque[Any]
-    if isinstance(reader, ReadableStreamDefaultReader):
-        requests = reader._read_requests
-    else:
-        requests = reader._read_into_requests
-    if len(requests) <= filled or not request_is_abandoned(requests[filled]):
-        return
-    pending = controller._pending_pull_intos
-    index = 1 if pending and pending[0].reader_type == "none" else 0
-    while len(requests) > filled and request_is_abandoned(requests[filled]):
-        del requests[filled]
-        if index >= len(pending):
-            continue  # a default read without a descriptor
-        if index > 0:
-            del pending[index]  # never the head, so nothing was written into it
-            continue
-        descriptor = pending[0]
-        if keep_first or controller._byob_request is not None:
-            descriptor.reader_type = "none"
-            index = 1
-            continue
-        pending.popleft()
-        filled = descriptor.bytes_filled
-        if filled > 0:
-            start = descriptor.byte_offset
-            buffer = descriptor.buffer[start : start + filled].tobytes()
-            controller._queue.appendleft((buffer, 0, filled))
-            controller._queue_total_size += filled
-
-
 # Byte stream controllers ---------------------------------------------------------------------
-
-
 def readable_byte_stream_controller_call_pull_if_needed(
     controller: ReadableByteStreamController,
 ) -> None:
@@ -391,48 +293,6 @@ def readable_byte_stream_controller_close(controller: ReadableByteStreamControll
             raise e
     readable_byte_stream_controller_clear_algorithms(controller)
     readable_stream_close(stream)
-
-
-def readable_byte_stream_controller_commit_pull_into_descriptor(
-    stream: ReadableStream[bytes], pull_into_descriptor: PullIntoDescriptor
-) -> None:
-    """[ReadableByteStreamControllerCommitPullIntoDescriptor] https://streams.spec.whatwg.org/#readable-byte-stream-controller-commit-pull-into-descriptor"""
-    assert stream._state != "errored"
-    assert pull_into_descriptor.reader_type != "none"
-    done = False
-    if stream._state == "closed":
-        assert pull_into_descriptor.bytes_filled % pull_into_descriptor.element_size == 0
-        done = True
-    filled_view = readable_byte_stream_controller_convert_pull_into_descriptor(
-        pull_into_descriptor
-    )
-    if pull_into_descriptor.reader_type == "default":
-        readable_stream_fulfill_read_request(stream, filled_view, done)
-    else:
-        assert pull_into_descriptor.reader_type == "byob"
-        assert isinstance(filled_view, memoryview)
-        readable_stream_fulfill_read_into_request(stream, filled_view, done)
-
-
-def readable_byte_stream_controller_convert_pull_into_descriptor(
-    pull_into_descriptor: PullIntoDescriptor,
-) -> memoryview | bytes:
-    """[ReadableByteStreamControllerConvertPullIntoDescriptor] https://streams.spec.whatwg.org/#readable-byte-stream-controller-convert-pull-into-descriptor
-
-    A view of the filled region of the caller's buffer, in the caller's format; ``bytes``
-    for a default reader's automatically allocated buffer.
-    """
-    bytes_filled = pull_into_descriptor.bytes_filled
-    element_size = pull_into_descriptor.element_size
-    assert bytes_filled <= pull_into_descriptor.byte_length
-    assert bytes_filled % element_size == 0
-    start = pull_into_descriptor.byte_offset
-    view = pull_into_descriptor.buffer[start : start + bytes_filled]
-    if pull_into_descriptor.reader_type == "default":
-        return view.tobytes()
-    if pull_into_descriptor.view_format != "B":
-        return cast_view(view, pull_into_descriptor.view_format)
-    return view
 
 
 def readable_byte_stream_controller_enqueue(
@@ -614,22 +474,6 @@ def readable_byte_stream_controller_fill_read_request_from_queue(
     read_request.chunk_steps(buffer)
 
 
-def readable_byte_stream_controller_get_byob_request(
-    controller: ReadableByteStreamController,
-) -> ReadableStreamBYOBRequest | None:
-    """[ReadableByteStreamControllerGetBYOBRequest] https://streams.spec.whatwg.org/#abstract-opdef-readablebytestreamcontrollergetbyobrequest"""
-    if controller._byob_request is None and controller._pending_pull_intos:
-        first_descriptor = controller._pending_pull_intos[0]
-        start = first_descriptor.byte_offset + first_descriptor.bytes_filled
-        end = first_descriptor.byte_offset + first_descriptor.byte_length
-        view = first_descriptor.buffer[start:end]
-        byob_request = ReadableStreamBYOBRequest.__new__(ReadableStreamBYOBRequest)
-        byob_request._controller = controller
-        byob_request._view = view
-        controller._byob_request = byob_request
-    return controller._byob_request
-
-
 def readable_byte_stream_controller_get_desired_size(
     controller: ReadableByteStreamController,
 ) -> float | None:
@@ -652,18 +496,6 @@ def readable_byte_stream_controller_handle_queue_drain(
         readable_stream_close(controller._stream)
     else:
         readable_byte_stream_controller_call_pull_if_needed(controller)
-
-
-def readable_byte_stream_controller_invalidate_byob_request(
-    controller: ReadableByteStreamController,
-) -> None:
-    """[ReadableByteStreamControllerInvalidateBYOBRequest] https://streams.spec.whatwg.org/#readable-byte-stream-controller-invalidate-byob-request"""
-    byob_request = controller._byob_request
-    if byob_request is None:
-        return
-    byob_request._controller = None
-    byob_request._view = None
-    controller._byob_request = None
 
 
 def readable_byte_stream_controller_process_pull_into_descriptors_using_queue(
@@ -701,228 +533,6 @@ def readable_byte_stream_controller_process_read_requests_using_queue(
         if request_is_abandoned(read_request):
             continue  # not in the spec: its caller cancelled the read
         readable_byte_stream_controller_fill_read_request_from_queue(controller, read_request)
-
-
-def readable_byte_stream_controller_pull_into(
-    controller: ReadableByteStreamController,
-    view: memoryview,
-    min: int,
-    read_into_request: ReadIntoRequest,
-) -> None:
-    """[ReadableByteStreamControllerPullInto] https://streams.spec.whatwg.org/#readable-byte-stream-controller-pull-into
-
-    ``view`` is a writable, C-contiguous ``memoryview`` of the caller's buffer; ``min``
-    counts its elements.
-    """
-    stream = controller._stream
-    element_size = view.itemsize
-    minimum_fill = min * element_size
-    assert element_size <= minimum_fill <= view.nbytes
-    assert minimum_fill % element_size == 0
-    # TransferArrayBuffer(view.[[ViewedArrayBuffer]]) cannot be done in Python: the read
-    # fills the caller's buffer through a byte view of it.
-    buffer = view.cast("B")
-    pull_into_descriptor = PullIntoDescriptor(
-        buffer, 0, buffer.nbytes, minimum_fill, element_size, view.format, "byob"
-    )
-    if controller._pending_pull_intos:
-        forget_abandoned_reads(controller)
-    if controller._pending_pull_intos:
-        controller._pending_pull_intos.append(pull_into_descriptor)
-        # No CallPullIfNeeded: the desired size did not change, and the source already knows
-        # that at least one read into a buffer is pending.
-        readable_stream_add_read_into_request(stream, read_into_request)
-        return
-    if stream._state == "closed":
-        empty_view = buffer[0:0]
-        if view.format != "B":
-            empty_view = cast_view(empty_view, view.format)
-        read_into_request.close_steps(empty_view)
-        return
-    if controller._queue_total_size > 0:
-        if readable_byte_stream_controller_fill_pull_into_descriptor_from_queue(
-            controller, pull_into_descriptor
-        ):
-            filled_view = readable_byte_stream_controller_convert_pull_into_descriptor(
-                pull_into_descriptor
-            )
-            assert isinstance(filled_view, memoryview)
-            readable_byte_stream_controller_handle_queue_drain(controller)
-            read_into_request.chunk_steps(filled_view)
-            return
-        if controller._close_requested:
-            e = TypeError(
-                "the stream is closing with too few bytes left to fill the read's minimum"
-            )
-            readable_byte_stream_controller_error(controller, e)
-            read_into_request.error_steps(e)
-            return
-    controller._pending_pull_intos.append(pull_into_descriptor)
-    readable_stream_add_read_into_request(stream, read_into_request)
-    readable_byte_stream_controller_call_pull_if_needed(controller)
-
-
-def readable_byte_stream_controller_respond(
-    controller: ReadableByteStreamController, bytes_written: int
-) -> None:
-    """[ReadableByteStreamControllerRespond] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond
-
-    Raises:
-        TypeError: ``bytes_written`` is 0 while the stream is readable, or not 0 once it
-            is closed.
-        ValueError: ``bytes_written`` is more than the request's view holds (the spec's
-            RangeError).
-    """
-    assert controller._pending_pull_intos
-    first_descriptor = controller._pending_pull_intos[0]
-    state = controller._stream._state
-    if state == "closed":
-        if bytes_written != 0:
-            raise TypeError(
-                f"respond() on a closed stream takes 0 bytes written, got {bytes_written!r}"
-            )
-    else:
-        assert state == "readable"
-        if bytes_written == 0:
-            raise TypeError(
-                "respond(0) is only for a closed stream: "
-                "pass the number of bytes written into the view"
-            )
-        remaining = first_descriptor.byte_length - first_descriptor.bytes_filled
-        if bytes_written > remaining:
-            raise ValueError(
-                f"bytes written must be at most the view's {remaining} bytes, "
-                f"got {bytes_written!r}"
-            )
-    # firstDescriptor's buffer is not transferred: see the module docstring.
-    readable_byte_stream_controller_respond_internal(controller, bytes_written)
-
-
-def readable_byte_stream_controller_respond_in_closed_state(
-    controller: ReadableByteStreamController, first_descriptor: PullIntoDescriptor
-) -> None:
-    """[ReadableByteStreamControllerRespondInClosedState] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-in-closed-state"""
-    assert first_descriptor.bytes_filled % first_descriptor.element_size == 0
-    if first_descriptor.reader_type == "none":
-        readable_byte_stream_controller_shift_pending_pull_into(controller)
-    stream = controller._stream
-    if readable_stream_has_byob_reader(stream):
-        filled_pull_intos: list[PullIntoDescriptor] = []
-        while len(filled_pull_intos) < readable_stream_get_num_read_into_requests(stream):
-            pull_into_descriptor = readable_byte_stream_controller_shift_pending_pull_into(
-                controller
-            )
-            filled_pull_intos.append(pull_into_descriptor)
-        for filled_pull_into in filled_pull_intos:
-            readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
-
-
-def readable_byte_stream_controller_respond_in_readable_state(
-    controller: ReadableByteStreamController,
-    bytes_written: int,
-    pull_into_descriptor: PullIntoDescriptor,
-) -> None:
-    """[ReadableByteStreamControllerRespondInReadableState] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-in-readable-state"""
-    assert pull_into_descriptor.bytes_filled + bytes_written <= pull_into_descriptor.byte_length
-    readable_byte_stream_controller_fill_head_pull_into_descriptor(
-        controller, bytes_written, pull_into_descriptor
-    )
-    stream = controller._stream
-    if pull_into_descriptor.reader_type == "none":
-        readable_byte_stream_controller_enqueue_detached_pull_into_to_queue(
-            controller, pull_into_descriptor
-        )
-        filled_pull_intos = (
-            readable_byte_stream_controller_process_pull_into_descriptors_using_queue(controller)
-        )
-        for filled_pull_into in filled_pull_intos:
-            readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
-        return
-    if pull_into_descriptor.bytes_filled < pull_into_descriptor.minimum_fill:
-        # A read not yet filled up to its minimum stays at the head of the pending reads,
-        # so the underlying source can keep filling it.
-        return
-    readable_byte_stream_controller_shift_pending_pull_into(controller)
-    remainder_size = pull_into_descriptor.bytes_filled % pull_into_descriptor.element_size
-    if remainder_size > 0:
-        end = pull_into_descriptor.byte_offset + pull_into_descriptor.bytes_filled
-        readable_byte_stream_controller_enqueue_cloned_chunk_to_queue(
-            controller, pull_into_descriptor.buffer, end - remainder_size, remainder_size
-        )
-    pull_into_descriptor.bytes_filled -= remainder_size
-    filled_pull_intos = readable_byte_stream_controller_process_pull_into_descriptors_using_queue(
-        controller
-    )
-    readable_byte_stream_controller_commit_pull_into_descriptor(stream, pull_into_descriptor)
-    for filled_pull_into in filled_pull_intos:
-        readable_byte_stream_controller_commit_pull_into_descriptor(stream, filled_pull_into)
-
-
-def readable_byte_stream_controller_respond_internal(
-    controller: ReadableByteStreamController, bytes_written: int
-) -> None:
-    """[ReadableByteStreamControllerRespondInternal] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-internal"""
-    # Not in the spec: if the caller abandoned the read being responded to, what the source
-    # wrote goes to the queue, as for a released reader.
-    forget_abandoned_reads(controller, keep_first=True)
-    first_descriptor = controller._pending_pull_intos[0]
-    readable_byte_stream_controller_invalidate_byob_request(controller)
-    state = controller._stream._state
-    if state == "closed":
-        assert bytes_written == 0
-        readable_byte_stream_controller_respond_in_closed_state(controller, first_descriptor)
-    else:
-        assert state == "readable"
-        assert bytes_written > 0
-        readable_byte_stream_controller_respond_in_readable_state(
-            controller, bytes_written, first_descriptor
-        )
-    readable_byte_stream_controller_call_pull_if_needed(controller)
-
-
-def readable_byte_stream_controller_respond_with_new_view(
-    controller: ReadableByteStreamController, view: memoryview
-) -> None:
-    """[ReadableByteStreamControllerRespondWithNewView] https://streams.spec.whatwg.org/#readable-byte-stream-controller-respond-with-new-view
-
-    ``view`` starts where ``byob_request.view`` starts, or is in another buffer of the
-    same length at the same offset (its bytes are then copied into the reader's buffer).
-
-    Raises:
-        TypeError: the view is empty while the stream is readable, or not empty once it is
-            closed.
-        ValueError: the view is at another offset, in a buffer of another length, or
-            longer than the request (the spec's RangeError).
-    """
-    assert controller._pending_pull_intos
-    first_descriptor = controller._pending_pull_intos[0]
-    state = controller._stream._state
-    view_byte_length = view.nbytes
-    if state == "closed":
-        if view_byte_length != 0:
-            raise TypeError(
-                "respond_with_new_view() on a closed stream takes an empty view, "
-                f"got {view_byte_length} bytes"
-            )
-    else:
-        assert state == "readable"
-        if view_byte_length == 0:
-            raise TypeError(
-                "respond_with_new_view() on a readable stream takes a view of the bytes "
-                "written, got an empty view"
-            )
-    in_place = new_view_is_in_place(first_descriptor, view)
-    if first_descriptor.bytes_filled + view_byte_length > first_descriptor.byte_length:
-        raise ValueError(
-            f"the view holds {view_byte_length} bytes, more than byob_request.view's "
-            f"{first_descriptor.byte_length - first_descriptor.bytes_filled}"
-        )
-    if not in_place:
-        # firstDescriptor.[[buffer]] = TransferArrayBuffer(view.[[ViewedArrayBuffer]]): the
-        # reader keeps its own buffer, so the bytes move instead.
-        start = first_descriptor.byte_offset + first_descriptor.bytes_filled
-        first_descriptor.buffer[start : start + view_byte_length] = view.cast("B")
-    readable_byte_stream_controller_respond_internal(controller, view_byte_length)
 
 
 def readable_byte_stream_controller_shift_pending_pull_into(
@@ -1031,7 +641,14 @@ def _return_none(*_args: object) -> None:
 
 # See readable_stream.py for why these imports come last.
 from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
-from .byob_request import ReadableStreamBYOBRequest, new_view_is_in_place  # noqa: E402
+from .byob_request import (  # noqa: E402
+    PullIntoDescriptor,
+    ReadableStreamBYOBRequest,
+    forget_abandoned_reads,
+    readable_byte_stream_controller_commit_pull_into_descriptor,
+    readable_byte_stream_controller_get_byob_request,
+    readable_byte_stream_controller_invalidate_byob_request,
+)
 from .default_controller import (  # noqa: E402
     algorithm_promise,
     react_to_algorithm,
@@ -1045,11 +662,9 @@ from .default_reader import (  # noqa: E402
 from .readable_stream import (  # noqa: E402
     ReadableStream,
     is_readable_stream_locked,
-    readable_stream_add_read_into_request,
     readable_stream_add_read_request,
     readable_stream_close,
     readable_stream_error,
-    readable_stream_fulfill_read_into_request,
     readable_stream_fulfill_read_request,
     readable_stream_get_num_read_into_requests,
     readable_stream_get_num_read_requests,

@@ -423,14 +423,16 @@ from .byob_reader import (  # noqa: E402
     readable_stream_byob_reader_read,
     readable_stream_byob_reader_release,
 )
+from .byob_request import (  # noqa: E402
+    readable_byte_stream_controller_get_byob_request,
+    readable_byte_stream_controller_respond,
+    readable_byte_stream_controller_respond_with_new_view,
+)
 from .byte_controller import (  # noqa: E402
     ReadableByteStreamController,
     readable_byte_stream_controller_close,
     readable_byte_stream_controller_enqueue,
     readable_byte_stream_controller_error,
-    readable_byte_stream_controller_get_byob_request,
-    readable_byte_stream_controller_respond,
-    readable_byte_stream_controller_respond_with_new_view,
 )
 from .default_controller import (  # noqa: E402
     ReadableStreamDefaultController,
