@@ -323,7 +323,9 @@ def transform_stream_set_backpressure(stream: TransformStream, backpressure: boo
     change = stream._backpressure_change_promise
     if change is not None and not change.done():
         change.set_result(None)
-    stream._backpressure_change_promise = stream._writable._controller._loop.create_future()
+    # "Set [[backpressureChangePromise]] to a new promise": made when first asked for (see
+    # _backpressure_change), since most are never looked at.
+    stream._backpressure_change_promise = None
     stream._backpressure = backpressure
 
 
@@ -475,8 +477,7 @@ def transform_stream_default_sink_write_algorithm(
     """[TransformStreamDefaultSinkWriteAlgorithm] https://streams.spec.whatwg.org/#transform-stream-default-sink-write-algorithm"""
     assert stream._writable._state is WRITABLE
     if stream._backpressure:
-        backpressure_change_promise = stream._backpressure_change_promise
-        assert backpressure_change_promise is not None
+        backpressure_change_promise = _backpressure_change(stream)
         assert stream._waiting_write is None
         result: asyncio.Future[None] = stream._writable._controller._loop.create_future()
         stream._waiting_chunk = chunk
@@ -579,12 +580,22 @@ def transform_stream_default_source_pull_algorithm(
 ) -> asyncio.Future[None]:
     """[TransformStreamDefaultSourcePullAlgorithm] https://streams.spec.whatwg.org/#transform-stream-default-source-pull"""
     assert stream._backpressure
-    assert stream._backpressure_change_promise is not None
     transform_stream_set_backpressure(stream, False)
-    return stream._backpressure_change_promise
+    return _backpressure_change(stream)
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _backpressure_change(stream: TransformStream) -> asyncio.Future[None]:
+    # [[backpressureChangePromise]], made now if no one has asked for it since the last
+    # TransformStreamSetBackpressure.
+    change = stream._backpressure_change_promise
+    if change is None:
+        change = stream._backpressure_change_promise = (
+            stream._writable._controller._loop.create_future()
+        )
+    return change
 
 
 def _readable_controller(stream: TransformStream) -> ReadableStreamDefaultController[Any]:

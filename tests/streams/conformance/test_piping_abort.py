@@ -160,11 +160,6 @@ async def test_sink_abort_is_called_before_source_cancel() -> None:
     assert events == ["abort", "cancel"]
 
 
-@pytest.mark.xfail(
-    reason="the readable side reacts to a source cancel() returning a promise without Web "
-    "IDL's two-turn adoption, so its rejection settles first (default_controller.py)",
-    strict=True,
-)
 async def test_a_sink_abort_rejection_wins_over_a_source_cancel_rejection() -> None:
     events: list[str] = []
 

@@ -270,14 +270,6 @@ async def test_a_bad_readable_size_errors_even_if_transform_catches_it() -> None
 
 # -- reentrant-strategies.any.js ------------------------------------------------------------
 
-_READ_FAST_PATH = pytest.mark.xfail(
-    reason="ReadableStreamDefaultReader.read()'s fast path (default_reader.py) serves a "
-    "queued chunk without checking the stream's state; a size() that terminates or errors "
-    "the stream leaves a chunk queued in a closed or errored stream, which the spec's "
-    "ReadableStreamDefaultReaderRead never reads",
-    strict=True,
-)
-
 
 async def test_enqueue_inside_size() -> None:
     controllers: list[TransformStreamDefaultController] = []
@@ -297,7 +289,6 @@ async def test_enqueue_inside_size() -> None:
     assert await readable_stream_to_array(ts.readable) == ["b", "a"]
 
 
-@_READ_FAST_PATH
 async def test_terminate_inside_size() -> None:
     controllers: list[TransformStreamDefaultController] = []
 
@@ -312,7 +303,6 @@ async def test_terminate_inside_size() -> None:
     assert await readable_stream_to_array(ts.readable) == []
 
 
-@_READ_FAST_PATH
 async def test_error_inside_size() -> None:
     controllers: list[TransformStreamDefaultController] = []
 
