@@ -27,9 +27,11 @@ from wintersockets.errors import SocketError
 from wintersockets.socket.socket import Socket, Upgrader
 from wintersockets.transport.errors import connect_error
 
-from ._dial_basic import dial_basic
 from .address import SocketAddress, parse_address
+from .dial import check_literal_destination, dial
+from .egress import EgressPolicy
 from .options import SocketOptions, SocketOptionsKwargs, parse_options
+from .proxy import ProxySettings, parse_proxy_url
 
 if TYPE_CHECKING:
     from .options import SocketOptionsDict
@@ -78,9 +80,18 @@ class Connector:
                 f"happy_eyeballs_delay must be a number of seconds >= 0, "
                 f"got {happy_eyeballs_delay!r}"
             )
+        if policy is not None and not isinstance(policy, EgressPolicy):
+            raise SocketError(f"policy must be an EgressPolicy or None, got {policy!r}")
+        if isinstance(proxy, str):
+            proxy = parse_proxy_url(proxy)
+        elif proxy is not None and not isinstance(proxy, ProxySettings):
+            raise SocketError(
+                f"proxy must be a URL such as 'socks5://host:1080', ProxySettings or None, "
+                f"got {type(proxy).__name__}"
+            )
         self.tls = tls
-        self.proxy = proxy
-        self.policy = policy
+        self.proxy: ProxySettings | None = proxy
+        self.policy: EgressPolicy | None = policy
         self.connect_timeout = connect_timeout
         self.happy_eyeballs_delay = happy_eyeballs_delay
 
@@ -109,6 +120,9 @@ class Connector:
         """
         parsed = parse_address(address)
         parsed_options = parse_options(options, kwargs)
+        if self.policy is not None:
+            # A literal destination is judged now; a name once it resolves (opened rejects).
+            check_literal_destination(parsed.hostname, parsed.port, self.policy)
         return Socket(
             functools.partial(self._open, parsed, parsed_options),
             name=str(parsed),
@@ -143,13 +157,22 @@ class Connector:
     async def dial(self, hostname: str, port: int) -> socket.socket:
         """A connected, non-blocking ``socket.socket`` to ``hostname:port``.
 
-        The caller owns the socket. Cancelling the dial closes whatever it opened.
+        Applies the egress policy to every resolved address, goes through the proxy if one
+        is set, and races a dual-stack host's addresses (Happy Eyeballs). The caller owns
+        the socket. Cancelling the dial closes whatever it opened.
 
         Raises:
-            OSError: The connection failed.
-            SocketError: The connection failed (already explained).
+            SocketError: The connection failed; the ``OSError`` is chained as the cause.
         """
-        return await dial_basic(hostname, port)
+        # The Connector's connect_timeout wraps dial and TLS together (see _open).
+        return await dial(
+            hostname,
+            port,
+            policy=self.policy,
+            proxy=self.proxy,
+            happy_eyeballs_delay=self.happy_eyeballs_delay,
+            timeout=None,
+        )
 
     async def open_transport(
         self,

@@ -110,7 +110,7 @@ async def dial(
     settings = parse_proxy_url(proxy) if isinstance(proxy, str) else proxy
     literal = parse_ip_literal(hostname)
     _check_destination(hostname, literal, port, policy)
-    description = f"{hostname!r} port {port}" if literal is None else format_address(literal, port)
+    description = f"{hostname}:{port}" if literal is None else format_address(literal, port)
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:

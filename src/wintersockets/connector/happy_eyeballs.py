@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import TypeAlias
 
 from wintersockets.errors import SocketError
+from wintersockets.transport.errors import describe
 
 __all__ = [
     "DEFAULT_DELAY",
@@ -120,6 +121,14 @@ async def race_connections(
     if delay < 0:
         raise ValueError(f"delay must be a non-negative number of seconds, got {delay!r}")
     loop = asyncio.get_running_loop()
+    if len(infos) == 1:
+        # Nothing to race: connect in this task (the attempt closes its socket on any
+        # failure or cancellation), saving a task and a wait() per connection.
+        try:
+            return await _attempt(loop, infos[0])
+        except OSError as failure:
+            failure.add_note(f"while connecting to {format_sockaddr(infos[0][4])}")
+            raise _all_failed(description, [(infos[0], failure)]) from failure
     pending: dict[asyncio.Task[socket.socket], AddrInfo] = {}
     failures: list[tuple[AddrInfo, OSError]] = []
     winner: socket.socket | None = None
@@ -173,11 +182,35 @@ async def _attempt(loop: asyncio.AbstractEventLoop, info: AddrInfo) -> socket.so
     sock = socket.socket(family, kind, proto)
     try:
         sock.setblocking(False)
-        await loop.sock_connect(sock, sockaddr)
+        # Not loop.sock_connect(): uvloop's resolves the address again through getaddrinfo
+        # (in its thread pool) even for a literal, which costs more than the whole connect.
+        try:
+            sock.connect(sockaddr)
+        except (BlockingIOError, InterruptedError):
+            await _writable(loop, sock.fileno())
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:
+                # OSError(errno, ...) is the errno's subclass (ConnectionRefusedError, ...).
+                raise OSError(error, os.strerror(error)) from None
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    """Wait until ``fd`` is writable: a non-blocking connect() has finished."""
+    waiter: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(fd, _wake, waiter)
+    try:
+        await waiter
+    finally:
+        loop.remove_writer(fd)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def _cancel_and_reap(pending: dict[asyncio.Task[socket.socket], AddrInfo]) -> bool:
@@ -211,11 +244,11 @@ def _all_failed(description: str | None, failures: list[tuple[AddrInfo, OSError]
     target = description or first
     if len(failures) == 1:
         detail = reasons[0].removeprefix(f"{target}: ")
-        error = SocketError(f"could not connect to {target}: {detail}")
+        error = SocketError(f"connecting to {target!r} failed: {detail}")
         error.__cause__ = failures[0][1]
     else:
         error = SocketError(
-            f"could not connect to {target}: all {len(failures)} attempts failed: "
+            f"connecting to {target!r} failed: all {len(failures)} attempts failed: "
             + "; ".join(reasons)
         )
         error.__cause__ = ExceptionGroup(
@@ -237,14 +270,8 @@ def format_sockaddr(sockaddr: SockAddr) -> str:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """A short lowercase reason for a failed connection: ``"connection refused"``."""
-    if isinstance(exc, socket.gaierror) and exc.strerror:
-        return exc.strerror.lower()
-    if exc.errno is not None and exc.errno > 0:
-        return os.strerror(exc.errno).lower()
-    if exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
+    """A short lowercase reason for a failed connection: ``"connection refused (errno ...)"``."""
+    return describe(exc)
 
 
 def sockaddr_ip(sockaddr: SockAddr) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
