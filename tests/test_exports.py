@@ -32,3 +32,24 @@ def test_streams_all_is_the_union_of_its_modules_all_without_repeats() -> None:
 def test_every_streams_export_is_importable() -> None:
     for name in wintersockets.streams.__all__:
         assert getattr(wintersockets.streams, name) is not None
+
+
+def test_top_level_all_is_the_union_of_the_layers_all_without_repeats() -> None:
+    import wintersockets
+    import wintersockets.connector
+    import wintersockets.errors
+    import wintersockets.socket
+
+    exported = wintersockets.__all__
+    assert len(exported) == len(set(exported))
+    layers = [*wintersockets.connector.__all__, *wintersockets.errors.__all__]
+    layers += wintersockets.socket.__all__
+    assert sorted(exported) == sorted(layers)
+    for name in exported:
+        assert getattr(wintersockets, name) is not None
+
+
+def test_the_transport_layer_exports_nothing() -> None:
+    import wintersockets.transport
+
+    assert wintersockets.transport.__all__ == []

@@ -8,4 +8,10 @@ Happy Eyeballs, proxies, TLS).
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from wintersockets.connector.address import SocketAddress
+from wintersockets.connector.connector import Connector, connect
+from wintersockets.connector.egress import EgressPolicy
+from wintersockets.connector.proxy import ProxySettings
+from wintersockets.connector.tls import TLSSettings
+
+__all__ = ["Connector", "EgressPolicy", "ProxySettings", "SocketAddress", "TLSSettings", "connect"]

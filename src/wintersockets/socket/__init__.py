@@ -7,4 +7,7 @@ and transition of a socket's lifecycle as tables. Sockets are made by the connec
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from wintersockets.socket.info import SocketInfo
+from wintersockets.socket.socket import Socket
+
+__all__ = ["Socket", "SocketInfo"]
