@@ -129,9 +129,9 @@ async def plain_tcp(*, allow_half_open: bool = False) -> AsyncIterator[Connected
     async with ScriptedPeer() as peer:
         sock = connect(peer.address, allow_half_open=allow_half_open)
         try:
-            conn = await peer.accept()
             async with asyncio.timeout(WITHIN):
-                await sock.opened
+                await sock.opened  # first: a failure to connect shows as itself
+            conn = await peer.accept()
             yield Connected(sock, conn)
         finally:
             await close_and_settle(sock)
