@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from typing import Any
 
@@ -12,7 +13,10 @@ from tests.peers.listeners import black_hole, no_socket_leak
 from tests.socket.peer import TIMEOUT, serve, unused_port
 from wintersockets.connector.address import SocketAddress
 from wintersockets.connector.connector import Connector, connect
+from wintersockets.connector.egress import EgressPolicy
+from wintersockets.connector.proxy import ProxySettings
 from wintersockets.errors import SocketError
+from wintersockets.socket.info import format_host_port
 
 
 async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
@@ -75,16 +79,25 @@ async def test_refused_connection_names_the_address_and_chains_the_cause() -> No
 async def test_every_failed_address_is_listed() -> None:
     port = unused_port()
     addresses = {
-        info[4][0] for info in socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+        str(info[4][0]) for info in socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
     }
     sock = connect(f"localhost:{port}")
     error = await outcome(sock.opened)
     assert isinstance(error, SocketError)
-    assert f"'localhost:{port}'" in str(error)
+    reasons = [
+        f"{format_host_port(address, port)}: connection refused (errno ECONNREFUSED)"
+        for address in addresses
+    ]
+    prefix = f"SocketError: connecting to 'localhost:{port}' failed: "
     if len(addresses) > 1:
-        assert f"all {len(addresses)} addresses failed" in str(error)
+        # The order is the resolver's, interleaved (RFC 8305): compare as a set.
+        assert str(error).startswith(f"{prefix}all {len(addresses)} attempts failed: ")
+        listed = str(error).split(" attempts failed: ", 1)[1].split("; ")
+        assert sorted(listed) == sorted(reasons)
         assert isinstance(error.__cause__, ExceptionGroup)
+        assert len(error.__cause__.exceptions) == len(addresses)
     else:
+        assert str(error) == prefix + reasons[0]
         assert isinstance(error.__cause__, ConnectionRefusedError)
 
 
@@ -135,12 +148,40 @@ async def test_a_socket_error_from_dial_is_passed_through_unchanged() -> None:
 
 
 def test_connector_stores_its_settings() -> None:
+    policy = EgressPolicy.public_only()
     connector = Connector(
-        tls="t", proxy="p", policy="x", connect_timeout=2.5, happy_eyeballs_delay=0
+        proxy="socks5://alice:s3cret@127.0.0.1:1080",
+        policy=policy,
+        connect_timeout=2.5,
+        happy_eyeballs_delay=0,
     )
-    assert (connector.tls, connector.proxy, connector.policy) == ("t", "p", "x")
+    assert connector.proxy == ProxySettings("socks5", "127.0.0.1", 1080, "alice", "s3cret")
+    assert connector.policy is policy
     assert (connector.connect_timeout, connector.happy_eyeballs_delay) == (2.5, 0)
     assert "connect_timeout=2.5" in repr(connector)
+    assert "s3cret" not in repr(connector)
+
+
+def test_connector_takes_proxy_settings_as_they_are() -> None:
+    settings = ProxySettings("http", "::1", 3128)
+    assert Connector(proxy=settings).proxy is settings
+    assert Connector().proxy is None
+    assert Connector().policy is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"policy": "public"}, "policy must be an EgressPolicy or None, got 'public'"),
+        ({"proxy": 1080}, "proxy must be a URL such as 'socks5://host:1080', ProxySettings"),
+        ({"proxy": "ftp://h:1"}, "proxy URL must start with http:// or socks5://"),
+    ],
+)
+def test_bad_policy_and_proxy_settings_are_refused(
+    settings: dict[str, object], message: str
+) -> None:
+    with pytest.raises(SocketError, match=re.escape(message)):
+        Connector(**settings)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), "5", True])

@@ -113,16 +113,17 @@ async def test_every_spelling_of_ipv6_loopback_is_blocked_and_nothing_connects(
         with pytest.raises(SocketError, match="blocked by the egress policy") as caught:
             await dial(spelling, peer.port, policy=PUBLIC_ONLY)
         assert str(caught.value) == (
-            f"SocketError: connection to {_shown(spelling, peer.port)} blocked by the egress"
-            " policy: ::1/128 (loopback) is not allowed"
+            f"SocketError: connecting to {_shown(spelling, peer.port)} is blocked by the"
+            " egress policy: ::1/128 (loopback) is not allowed"
         )
         assert not peer.has_pending_connection()
 
 
 def _shown(spelling: str, port: int) -> str:
-    if spelling.strip("[]") == "::1":
-        return f"[::1]:{port}"
-    return f"{spelling!r} port {port} ([::1]:{port})"
+    bare = spelling.strip("[]")
+    if bare == "::1":
+        return f"'[::1]:{port}'"
+    return f"'[{bare}]:{port}' ([::1]:{port})"
 
 
 async def test_the_blocked_message_names_the_address_and_the_rule() -> None:
@@ -130,8 +131,8 @@ async def test_the_blocked_message_names_the_address_and_the_rule() -> None:
         with pytest.raises(SocketError) as caught:
             await dial("127.0.0.1", peer.port, policy=PUBLIC_ONLY)
         assert str(caught.value) == (
-            f"SocketError: connection to 127.0.0.1:{peer.port} blocked by the egress policy:"
-            " 127.0.0.0/8 (loopback) is not allowed"
+            f"SocketError: connecting to '127.0.0.1:{peer.port}' is blocked by the egress"
+            " policy: 127.0.0.0/8 (loopback) is not allowed"
         )
 
 
@@ -141,7 +142,7 @@ async def test_a_name_is_checked_on_every_address_it_resolves_to() -> None:
         check_literal_destination(name, peer.port, PUBLIC_ONLY)  # a name: decided later
         with pytest.raises(SocketError, match="blocked by the egress policy") as caught:
             await dial(name, peer.port, policy=PUBLIC_ONLY)
-        assert f"connection to {name!r} port {peer.port}" in str(caught.value)
+        assert f"connecting to '{name}:{peer.port}' " in str(caught.value)
         assert "(loopback) is not allowed" in str(caught.value)
         assert not peer.has_pending_connection()
 
@@ -163,7 +164,7 @@ async def test_a_blocked_port_is_refused_before_any_lookup() -> None:
         with pytest.raises(SocketError) as caught:
             await dial("localhost", peer.port, policy=policy)
         assert str(caught.value) == (
-            f"SocketError: connection to 'localhost' port {peer.port} blocked by the egress"
+            f"SocketError: connecting to 'localhost:{peer.port}' is blocked by the egress"
             f" policy: port {peer.port} is not allowed"
         )
         assert not peer.has_pending_connection()
@@ -200,7 +201,8 @@ async def test_a_refused_connection_says_so_and_chains_the_os_error() -> None:
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         await dial("127.0.0.1", port)
     assert str(caught.value) == (
-        f"SocketError: could not connect to 127.0.0.1:{port}: connection refused"
+        f"SocketError: connecting to '127.0.0.1:{port}' failed: connection refused"
+        " (errno ECONNREFUSED)"
     )
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
 
@@ -208,7 +210,11 @@ async def test_a_refused_connection_says_so_and_chains_the_os_error() -> None:
 async def test_a_name_that_does_not_resolve_says_so() -> None:
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         await dial("no-such-host.invalid", 80, timeout=LIMIT)
-    assert str(caught.value).startswith("SocketError: could not resolve 'no-such-host.invalid': ")
+    message = str(caught.value)
+    assert message.startswith(
+        "SocketError: connecting to 'no-such-host.invalid:80' failed: could not resolve the name: "
+    )
+    assert message.endswith("; check the host name")
     assert isinstance(caught.value.__cause__, socket.gaierror)
 
 
@@ -221,10 +227,9 @@ async def test_an_unknown_zone_id_says_which_interface() -> None:
 async def test_the_timeout_covers_the_dial_and_names_destination_and_limit(host: str) -> None:
     with no_socket_leak(), black_hole() as hole, pytest.raises(SocketError) as caught:
         await dial(host, hole.port, timeout=0.2)
-    shown = f"127.0.0.1:{hole.port}" if host == "127.0.0.1" else f"'localhost' port {hole.port}"
     assert str(caught.value) == (
-        f"SocketError: connection to {shown} timed out after 0.2 seconds; check that the host"
-        " is reachable, or allow a longer connect timeout"
+        f"SocketError: connecting to '{host}:{hole.port}' timed out after 0.2 seconds: check"
+        " that the host is reachable, or allow a longer timeout"
     )
     assert isinstance(caught.value.__cause__, TimeoutError)
 
@@ -300,9 +305,8 @@ async def test_an_unreachable_proxy_says_so() -> None:
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         await dial("example.com", 443, proxy=f"socks5://127.0.0.1:{port}")
     assert str(caught.value) == (
-        "SocketError: could not connect to 'example.com' port 443: cannot reach the proxy:"
-        f" could not connect to socks5 proxy 127.0.0.1:{port}: 127.0.0.1:{port}:"
-        " connection refused"
+        "SocketError: connecting to 'example.com:443' failed: cannot reach the socks5 proxy"
+        f" 127.0.0.1:{port}: connection refused (errno ECONNREFUSED)"
     )
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
 
@@ -311,6 +315,6 @@ async def test_the_timeout_covers_the_proxy_handshake(http_proxy: ProxyServer) -
     with no_socket_leak(), black_hole() as hole, pytest.raises(SocketError) as caught:
         await dial("127.0.0.1", hole.port, proxy=http_proxy.url, timeout=0.3)
     assert str(caught.value).startswith(
-        f"SocketError: connection to 127.0.0.1:{hole.port} through http proxy"
-        f" 127.0.0.1:{http_proxy.port} timed out after 0.3 seconds"
+        f"SocketError: connecting to '127.0.0.1:{hole.port}' through http proxy"
+        f" 127.0.0.1:{http_proxy.port} timed out after 0.3 seconds: "
     )

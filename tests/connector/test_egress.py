@@ -170,9 +170,37 @@ def test_teredo_embeds_both_the_server_and_the_obfuscated_client() -> None:
     )
 
 
-@pytest.mark.parametrize("address", ["::", "::1", "2606:4700::1", "fe80::1"])
+@pytest.mark.parametrize("address", ["2606:4700::1", "fe80::1", "::2:0:0:1", "fd00::1"])
 def test_plain_ipv6_addresses_embed_nothing(address: str) -> None:
     assert embedded_ipv4(v6(address)) == []
+
+
+def test_the_unspecified_and_loopback_addresses_are_also_read_as_ipv4_compatible() -> None:
+    assert embedded_ipv4(v6("::")) == [(v4("0.0.0.0"), "IPv4-compatible")]
+    assert embedded_ipv4(v6("::1")) == [(v4("0.0.0.1"), "IPv4-compatible")]
+
+
+def test_blocking_0_0_0_0_blocks_the_ipv6_unspecified_address_too() -> None:
+    """Linux connects both 0.0.0.0 and :: to this host: one rule must cover both."""
+    policy = EgressPolicy(blocked_networks=["0.0.0.0/8"])
+    assert policy.check(v6("::"), 443) == (
+        "it embeds 0.0.0.0 (IPv4-compatible), and 0.0.0.0/8 (unspecified, 'this network')"
+        " is not allowed"
+    )
+    assert policy.check(v6("::1"), 443) is not None
+    assert policy.check(v6("::2"), 443) is not None
+
+
+def test_unspecified_and_loopback_ipv6_are_named_by_their_own_rules() -> None:
+    assert PUBLIC_ONLY.check(v6("::"), 443) == "::/128 (unspecified) is not allowed"
+    assert PUBLIC_ONLY.check(v6("::1"), 443) == "::1/128 (loopback) is not allowed"
+
+
+def test_allowing_ipv6_loopback_allows_it_although_it_embeds_0_0_0_1() -> None:
+    policy = EgressPolicy.public_only(allowed_networks=["::1/128"])
+    assert policy.check(v6("::1"), 443) is None
+    assert policy.check(v6("::"), 443) is not None
+    assert policy.check(v6("::127.0.0.1"), 443) is not None
 
 
 @pytest.mark.parametrize(
@@ -261,11 +289,11 @@ def test_lenient_parsing_reads_what_inet_aton_accepts() -> None:
 def test_messages_name_the_destination_and_the_rule() -> None:
     assert format_address(v4("127.0.0.1"), 8080) == "127.0.0.1:8080"
     assert format_address(v6("::1"), 8080) == "[::1]:8080"
-    message = blocked_message("127.0.0.1:8080", "127.0.0.0/8 (loopback) is not allowed")
+    message = blocked_message("'127.0.0.1:8080'", "127.0.0.0/8 (loopback) is not allowed")
     with pytest.raises(SocketError) as caught:
         raise SocketError(message)
     assert str(caught.value) == (
-        "SocketError: connection to 127.0.0.1:8080 blocked by the egress policy:"
+        "SocketError: connecting to '127.0.0.1:8080' is blocked by the egress policy:"
         " 127.0.0.0/8 (loopback) is not allowed"
     )
 

@@ -15,12 +15,13 @@ import pytest
 from tests.peers.listeners import Listener, black_hole, closed_port, listener, no_socket_leak
 from wintersockets.connector.happy_eyeballs import (
     AddrInfo,
-    describe_os_error,
+    DialError,
     format_sockaddr,
     interleave_addrinfos,
     race_connections,
 )
 from wintersockets.errors import SocketError
+from wintersockets.transport.errors import describe
 
 # A bound on every racing test: generous, never reached when the code is right.
 LIMIT = 10.0
@@ -79,13 +80,14 @@ def test_addresses_are_formatted_with_brackets_and_scope() -> None:
     assert format_sockaddr(("fe80::1", 80, 0, 2)) == "[fe80::1%2]:80"
 
 
-def test_os_errors_are_described_in_lowercase_words() -> None:
+def test_os_errors_are_described_in_lowercase_words_with_the_errno() -> None:
+    """The reasons in connection failure messages come from transport.errors.describe."""
     refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('x', 1)")
-    assert describe_os_error(refused) == "connection refused"
-    assert describe_os_error(socket.gaierror(-2, "Name or service not known")) == (
-        "name or service not known"
+    assert describe(refused) == "connection refused (errno ECONNREFUSED)"
+    assert describe(socket.gaierror(-2, "Name or service not known")) == (
+        "could not resolve the name: name or service not known"
     )
-    assert describe_os_error(OSError("odd")) == "odd"
+    assert describe(OSError("odd")) == "OSError: odd"
 
 
 # --- racing (RFC 8305 §5) --------------------------------------------------------------
@@ -142,11 +144,14 @@ async def test_when_every_attempt_fails_one_error_lists_them_all() -> None:
     order = [info("::1", port6), info("127.0.0.1", port4)]
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         async with asyncio.timeout(LIMIT):
-            await race_connections(order, description="'example' port 1")
-    assert str(caught.value) == (
-        "SocketError: could not connect to 'example' port 1: all 2 attempts failed:"
-        f" [::1]:{port6}: connection refused; 127.0.0.1:{port4}: connection refused"
+            await race_connections(order, description="example:1")
+    reason = (
+        f"all 2 attempts failed: [::1]:{port6}: connection refused (errno ECONNREFUSED);"
+        f" 127.0.0.1:{port4}: connection refused (errno ECONNREFUSED)"
     )
+    assert str(caught.value) == f"SocketError: connecting to 'example:1' failed: {reason}"
+    assert isinstance(caught.value, DialError)
+    assert (caught.value.target, caught.value.reason) == ("example:1", reason)
     group = caught.value.__cause__
     assert isinstance(group, ExceptionGroup)
     assert [type(exc) for exc in group.exceptions] == [ConnectionRefusedError] * 2
@@ -158,9 +163,11 @@ async def test_a_single_failed_attempt_chains_its_os_error() -> None:
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         await race_connections([info("127.0.0.1", port)])
     assert str(caught.value) == (
-        f"SocketError: could not connect to 127.0.0.1:{port}: connection refused"
+        f"SocketError: connecting to '127.0.0.1:{port}' failed: connection refused"
+        " (errno ECONNREFUSED)"
     )
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+    assert f"while connecting to 127.0.0.1:{port}" in (caught.value.__cause__.__notes__ or [])
 
 
 async def test_cancelling_the_race_closes_every_attempt() -> None:

@@ -188,9 +188,9 @@ async def test_an_http_proxy_that_cannot_reach_the_destination_fails_the_dial(
     with no_socket_leak(), pytest.raises(SocketError) as caught:
         await dial("127.0.0.1", port, proxy=http_proxy.url, timeout=LIMIT)
     assert str(caught.value) == (
-        f"SocketError: could not connect to 127.0.0.1:{port} through http proxy"
-        f" 127.0.0.1:{http_proxy.port}: the proxy closed the connection without answering"
-        " the CONNECT request"
+        f"SocketError: connecting to '127.0.0.1:{port}' through http proxy"
+        f" 127.0.0.1:{http_proxy.port} failed: the proxy closed the connection without"
+        " answering the CONNECT request"
     )
 
 
@@ -283,8 +283,8 @@ async def test_a_socks5_refusal_reply_is_reported_with_its_code(code: int, reaso
             with pytest.raises(SocketError) as caught:
                 await dial("example.com", 443, proxy=f"socks5://{address}", timeout=LIMIT)
     assert str(caught.value) == (
-        f"SocketError: could not connect to 'example.com' port 443 through socks5 proxy"
-        f" {address}: the proxy reported: {reason}"
+        f"SocketError: connecting to 'example.com:443' through socks5 proxy {address} failed:"
+        f" the proxy reported: {reason}"
     )
 
 
@@ -344,7 +344,10 @@ async def test_an_http_proxy_refusal_is_reported(response: bytes, reason: str) -
     async with scripted_proxy(answer) as address:
         with pytest.raises(SocketError) as caught:
             await dial("example.com", 443, proxy=f"http://{address}", timeout=LIMIT)
-    assert f"through http proxy {address}: {reason}" in str(caught.value)
+    assert str(caught.value).startswith(
+        f"SocketError: connecting to 'example.com:443' through http proxy {address} failed:"
+        f" {reason}"
+    )
 
 
 async def test_bytes_after_the_connect_reply_are_left_for_the_caller() -> None:

@@ -55,7 +55,7 @@ from wintersockets.connector.egress import (
 from wintersockets.connector.happy_eyeballs import (
     DEFAULT_DELAY,
     AddrInfo,
-    describe_os_error,
+    DialError,
     format_sockaddr,
     interleave_addrinfos,
     race_connections,
@@ -63,8 +63,11 @@ from wintersockets.connector.happy_eyeballs import (
 )
 from wintersockets.connector.proxy import ProxySettings, parse_proxy_url, proxy_handshake
 from wintersockets.errors import SocketError
+from wintersockets.socket.info import format_host_port
+from wintersockets.transport.errors import describe
 
-__all__ = ["check_literal_destination", "dial"]
+# The Connector's machinery (importable, not public API).
+__all__: list[str] = []
 
 _LOOPBACKS = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
 
@@ -110,7 +113,7 @@ async def dial(
     settings = parse_proxy_url(proxy) if isinstance(proxy, str) else proxy
     literal = parse_ip_literal(hostname)
     _check_destination(hostname, literal, port, policy)
-    description = f"{hostname}:{port}" if literal is None else format_address(literal, port)
+    description = _host_port(hostname, port) if literal is None else format_address(literal, port)
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
@@ -126,8 +129,8 @@ async def dial(
             raise
         through = f" through {settings.description}" if settings else ""
         raise SocketError(
-            f"connection to {description}{through} timed out after {timeout:g} seconds;"
-            " check that the host is reachable, or allow a longer connect timeout"
+            f"connecting to {description!r}{through} timed out after {timeout:g} seconds:"
+            " check that the host is reachable, or allow a longer timeout"
         ) from exc
 
 
@@ -151,7 +154,7 @@ def _check_destination(
         return
     reason = policy.check_port(port)
     if reason is not None:
-        raise SocketError(blocked_message(f"{hostname!r} port {port}", reason))
+        raise SocketError(blocked_message(repr(_host_port(hostname, port)), reason))
     lenient = lenient_ipv4(hostname)
     for address in (literal, lenient):
         if address is None:
@@ -166,7 +169,7 @@ def _check_destination(
             if reason is not None:
                 raise SocketError(
                     blocked_message(
-                        f"{hostname!r} port {port}",
+                        repr(_host_port(hostname, port)),
                         f"{hostname!r} always means loopback (RFC 6761), and {reason}",
                     )
                 )
@@ -180,7 +183,7 @@ async def _connect_direct(
     delay: float,
     description: str,
 ) -> socket.socket:
-    infos = await _resolve(hostname, literal, port)
+    infos = await _resolve(hostname, literal, port, description)
     if policy is not None:
         infos = _allowed(infos, hostname, port, policy)
     sock = await race_connections(
@@ -192,7 +195,7 @@ async def _connect_direct(
         reason = policy.check(peer, port)
         if reason is not None:
             sock.close()
-            raise SocketError(blocked_message(format_address(peer, port), reason))
+            raise SocketError(blocked_message(repr(format_address(peer, port)), reason))
     return sock
 
 
@@ -207,11 +210,18 @@ async def _connect_through_proxy(
     # Not the policy: the proxy's address is trusted configuration (module docstring).
     try:
         sock = await _connect_direct(
-            proxy.host, parse_ip_literal(proxy.host), proxy.port, None, delay, proxy.description
+            proxy.host,
+            parse_ip_literal(proxy.host),
+            proxy.port,
+            None,
+            delay,
+            _host_port(proxy.host, proxy.port),
         )
-    except SocketError as exc:
+    except DialError as exc:
+        # One sentence about the destination, the proxy and why, not one nested in another.
         raise SocketError(
-            f"could not connect to {description}: cannot reach the proxy: {exc.message}"
+            f"connecting to {description!r} failed: cannot reach the {proxy.description}:"
+            f" {exc.reason}"
         ) from exc.__cause__
     try:
         if literal is not None:
@@ -227,7 +237,9 @@ async def _connect_through_proxy(
     return sock
 
 
-async def _resolve(hostname: str, literal: IPAddress | None, port: int) -> list[AddrInfo]:
+async def _resolve(
+    hostname: str, literal: IPAddress | None, port: int, description: str
+) -> list[AddrInfo]:
     if literal is not None:
         return [_literal_addrinfo(hostname, literal, port)]
     loop = asyncio.get_running_loop()
@@ -235,14 +247,18 @@ async def _resolve(hostname: str, literal: IPAddress | None, port: int) -> list[
         infos = await loop.getaddrinfo(
             hostname, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
-    except (OSError, UnicodeError) as exc:
-        reason = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-        raise SocketError(
-            f"could not resolve {hostname!r}: {reason}; check the host name"
+    except OSError as exc:
+        reason = describe(exc)
+        if not isinstance(exc, socket.gaierror):  # describe() says so for those only
+            reason = f"could not resolve the name: {reason}"
+        raise DialError(description, f"{reason}; check the host name") from exc
+    except UnicodeError as exc:
+        raise DialError(
+            description, f"could not resolve the name: {exc}; check the host name"
         ) from exc
     usable = [info for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
     if not usable:
-        raise SocketError(f"could not resolve {hostname!r}: no IPv4 or IPv6 address")
+        raise DialError(description, "could not resolve the name: no IPv4 or IPv6 address")
     return usable  # type: ignore[return-value]  # typeshed's sockaddr union is wider
 
 
@@ -259,14 +275,12 @@ def _allowed(
             refused.append(f"{format_sockaddr(info[4])}: {reason}")
     if allowed:
         return allowed
+    shown = repr(_host_port(hostname, port))
     if len(refused) == 1:
         address, _, reason = refused[0].partition(": ")
-        raise SocketError(blocked_message(f"{hostname!r} port {port} ({address})", reason))
+        raise SocketError(blocked_message(f"{shown} ({address})", reason))
     raise SocketError(
-        blocked_message(
-            f"{hostname!r} port {port}",
-            f"all {len(refused)} addresses are refused: " + "; ".join(refused),
-        )
+        blocked_message(shown, f"all {len(refused)} addresses are refused: " + "; ".join(refused))
     )
 
 
@@ -297,8 +311,15 @@ def _shown(hostname: str, address: IPAddress, port: int) -> str:
     """The destination as a message shows it: the spelling too when it is unusual."""
     shown = format_address(address, port)
     if hostname.strip("[]") == str(address):
-        return shown
-    return f"{hostname!r} port {port} ({shown})"
+        return repr(shown)
+    return f"{_host_port(hostname, port)!r} ({shown})"
+
+
+def _host_port(hostname: str, port: int) -> str:
+    """``"host:port"``, ``"[v6]:port"``, whether or not ``hostname`` has brackets."""
+    if hostname.startswith("[") and hostname.endswith("]"):
+        hostname = hostname[1:-1]
+    return format_host_port(hostname, port)
 
 
 def _check_number(name: str, value: object, *, allow_zero: bool) -> None:

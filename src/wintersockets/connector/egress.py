@@ -22,7 +22,11 @@ Normalization, so that one address has one verdict whatever its spelling:
   IPv4-translated ``::ffff:0:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64
   ``64:ff9b::/96``, 6to4 ``2002::/16`` and Teredo ``2001::/32`` (server and client). The
   connection is allowed only if the IPv6 address and every embedded IPv4 address pass.
-  ISATAP interface identifiers (``::5efe:a.b.c.d``) are not decoded.
+  ``::`` and ``::1`` count as IPv4-compatible forms of ``0.0.0.0`` and ``0.0.0.1`` too,
+  so a policy that blocks ``0.0.0.0/8`` (which Linux connects to this host) blocks them
+  even if it lists no IPv6 network; but their own rules come first, so allowing
+  ``::1/128`` allows the IPv6 loopback. ISATAP interface identifiers (``::5efe:a.b.c.d``) are not
+  decoded.
 
 ``allowed_networks`` take precedence over blocked networks (not over blocked ports): an
 address inside an allowed network passes the network check. Each embedded address must
@@ -37,16 +41,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias, final
 
-__all__ = [
-    "EgressPolicy",
-    "IPAddress",
-    "IPNetwork",
-    "blocked_message",
-    "embedded_ipv4",
-    "format_address",
-    "lenient_ipv4",
-    "parse_ip_literal",
-]
+# The helpers below the class are the dialer's (importable, not public API).
+__all__ = ["EgressPolicy"]
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -188,17 +184,32 @@ class EgressPolicy:
             return reason
         if isinstance(address, ipaddress.IPv6Address):
             address = ipaddress.IPv6Address(int(address))  # drop the zone id
-            # Judge what the packets are delivered to first, so the message names it.
+            # "::" and "::1" are IPv6's unspecified and loopback addresses before they are
+            # IPv4-compatible spellings of 0.0.0.0 and 0.0.0.1: their own rules come first,
+            # so that allowing ::1/128 allows it and blocking it names loopback.
+            if int(address) <= 1:
+                if self._allows(address):
+                    return None
+                reason = self._check_network(address)
+                if reason is not None:
+                    return reason
+            # Otherwise judge what the packets are delivered to first, so the message
+            # names it.
             for embedded, how in embedded_ipv4(address):
                 reason = self._check_network(embedded)
                 if reason is not None:
                     return f"it embeds {embedded} ({how}), and {reason}"
         return self._check_network(address)
 
+    def _allows(self, address: IPAddress) -> bool:
+        return any(
+            address.version == network.version and address in network
+            for network in self.allowed_networks
+        )
+
     def _check_network(self, address: IPAddress) -> str | None:
-        for network in self.allowed_networks:
-            if address.version == network.version and address in network:
-                return None
+        if self._allows(address):
+            return None
         for network in self.blocked_networks:
             if address.version == network.version and address in network:
                 label = _LABELS.get(network)
@@ -211,8 +222,10 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[ipaddress.IPv4Ad
     """The IPv4 addresses an IPv6 address delivers traffic to, each with how it embeds it.
 
     Covers IPv4-mapped (``::ffff:a.b.c.d``), IPv4-translated (``::ffff:0:a.b.c.d``),
-    IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96``), 6to4 (``2002::/16``) and
-    Teredo (``2001::/32``, both the server and the de-obfuscated client address).
+    IPv4-compatible (``::a.b.c.d``, including ``::`` and ``::1``, read as ``0.0.0.0`` and
+    ``0.0.0.1``: a policy errs on the side of refusing), NAT64 (``64:ff9b::/96``), 6to4
+    (``2002::/16``) and Teredo (``2001::/32``, both the server and the de-obfuscated
+    client address).
     """
     found: list[tuple[ipaddress.IPv4Address, str]] = []
     low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
@@ -220,7 +233,7 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[ipaddress.IPv4Ad
         found.append((low32, "IPv4-mapped"))
     elif address in _TRANSLATED:
         found.append((low32, "IPv4-translated"))
-    elif address in _COMPATIBLE and int(address) > 1:  # not :: nor ::1
+    elif address in _COMPATIBLE:
         found.append((low32, "IPv4-compatible"))
     elif address in _NAT64:
         found.append((low32, "NAT64"))
@@ -290,10 +303,11 @@ def format_address(address: IPAddress, port: int) -> str:
 def blocked_message(destination: str, reason: str) -> str:
     """The message of the ``SocketError`` for a refused destination.
 
-    Example: ``connection to 127.0.0.1:8080 blocked by the egress policy: 127.0.0.0/8
+    ``destination`` is shown as given; callers quote it as other connection failures do.
+    Example: ``connecting to '127.0.0.1:8080' is blocked by the egress policy: 127.0.0.0/8
     (loopback) is not allowed``.
     """
-    return f"connection to {destination} blocked by the egress policy: {reason}"
+    return f"connecting to {destination} is blocked by the egress policy: {reason}"
 
 
 def _networks(items: Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:

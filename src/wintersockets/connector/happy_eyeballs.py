@@ -13,8 +13,9 @@ socket is handed over only once nothing else is running. Every failure is kept: 
 attempts fail, one ``SocketError`` lists each address with its reason, and its
 ``__cause__`` is the ``OSError`` (one attempt) or an ``ExceptionGroup`` of them (several).
 
-Sockets are non-blocking and connected with ``loop.sock_connect``, which works on the
-default loop and on uvloop alike.
+Each attempt is a non-blocking ``connect()`` to the resolved address, awaited with
+``loop.add_writer`` (not ``loop.sock_connect``, which uvloop resolves again), so it works
+on the default loop and on uvloop alike, and connects to exactly the checked address.
 """
 
 from __future__ import annotations
@@ -29,22 +30,28 @@ from typing import TypeAlias
 from wintersockets.errors import SocketError
 from wintersockets.transport.errors import describe
 
-__all__ = [
-    "DEFAULT_DELAY",
-    "AddrInfo",
-    "SockAddr",
-    "describe_os_error",
-    "format_sockaddr",
-    "interleave_addrinfos",
-    "race_connections",
-    "sockaddr_ip",
-]
+# Everything here is the dialer's (importable, not public API).
+__all__: list[str] = []
 
 # RFC 8305 §8: "Connection Attempt Delay ... recommended default value ... is 250 ms".
 DEFAULT_DELAY = 0.25
 
 SockAddr: TypeAlias = tuple[str, int] | tuple[str, int, int, int]
 AddrInfo: TypeAlias = tuple[socket.AddressFamily, socket.SocketKind, int, str, SockAddr]
+
+
+class DialError(SocketError):
+    """Connecting to ``target`` failed; ``reason`` says why, ``__cause__`` is the cause.
+
+    ``str(error)`` is ``"SocketError: connecting to '<target>' failed: <reason>"``. The
+    parts are kept so that a caller can say the same thing in a larger sentence (the
+    dialer does, when the proxy cannot be reached).
+    """
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"connecting to {target!r} failed: {reason}")
+        self.target = target
+        self.reason = reason
 
 
 def interleave_addrinfos(
@@ -103,14 +110,15 @@ async def race_connections(
         infos: The addresses in the order to attempt (see :func:`interleave_addrinfos`).
         delay: RFC 8305's "Connection Attempt Delay", in seconds.
         description: What is being connected to, for the error message (for example
-            ``"'example.com' port 443"``); defaults to the first address.
+            ``"example.com:443"``); defaults to the first address.
 
     Returns:
         A connected, non-blocking socket. The caller owns it.
 
     Raises:
-        SocketError: Every attempt failed. The message lists each address and reason;
-            ``__cause__`` is the ``OSError`` or an ``ExceptionGroup`` of them.
+        DialError: Every attempt failed (a ``SocketError``). The message lists each
+            address and reason; ``__cause__`` is the ``OSError`` or an ``ExceptionGroup``
+            of them.
 
     Warning:
         If the caller is cancelled, every attempt is cancelled and every socket closed
@@ -238,19 +246,14 @@ async def _cancel_and_reap(pending: dict[asyncio.Task[socket.socket], AddrInfo])
     return cancelled
 
 
-def _all_failed(description: str | None, failures: list[tuple[AddrInfo, OSError]]) -> SocketError:
-    reasons = [f"{format_sockaddr(info[4])}: {describe_os_error(exc)}" for info, exc in failures]
-    first = format_sockaddr(failures[0][0][4])
-    target = description or first
+def _all_failed(description: str | None, failures: list[tuple[AddrInfo, OSError]]) -> DialError:
+    reasons = [f"{format_sockaddr(info[4])}: {describe(exc)}" for info, exc in failures]
+    target = description or format_sockaddr(failures[0][0][4])
     if len(failures) == 1:
-        detail = reasons[0].removeprefix(f"{target}: ")
-        error = SocketError(f"connecting to {target!r} failed: {detail}")
+        error = DialError(target, reasons[0].removeprefix(f"{target}: "))
         error.__cause__ = failures[0][1]
     else:
-        error = SocketError(
-            f"connecting to {target!r} failed: all {len(failures)} attempts failed: "
-            + "; ".join(reasons)
-        )
+        error = DialError(target, f"all {len(failures)} attempts failed: " + "; ".join(reasons))
         error.__cause__ = ExceptionGroup(
             f"{len(failures)} connection attempts failed", [exc for _, exc in failures]
         )
@@ -267,11 +270,6 @@ def format_sockaddr(sockaddr: SockAddr) -> str:
     if ":" in host:
         return f"[{host}]:{port}"
     return f"{host}:{port}"
-
-
-def describe_os_error(exc: OSError) -> str:
-    """A short lowercase reason for a failed connection: ``"connection refused (errno ...)"``."""
-    return describe(exc)
 
 
 def sockaddr_ip(sockaddr: SockAddr) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

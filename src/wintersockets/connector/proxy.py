@@ -39,10 +39,12 @@ from python_socks._connectors.factory_async import create_connector
 from python_socks._protocols.errors import ReplyError
 from python_socks._types import ResolvedAddress
 
-from wintersockets.connector.happy_eyeballs import describe_os_error
 from wintersockets.errors import SocketError
+from wintersockets.socket.info import format_host_port
+from wintersockets.transport.errors import describe
 
-__all__ = ["ProxyScheme", "ProxySettings", "parse_proxy_url", "proxy_handshake"]
+# ProxySettings is public; the functions are the Connector's (importable, not public API).
+__all__ = ["ProxySettings"]
 
 ProxyScheme = Literal["http", "socks5"]
 
@@ -205,12 +207,10 @@ async def proxy_handshake(sock: socket.socket, proxy: ProxySettings, host: str, 
     try:
         await connector.connect(stream=stream, host=host, port=port)
     except (ReplyError, _ProxyClosedError, OSError, ValueError, AssertionError) as exc:
-        destination = f"[{host}]:{port}" if ":" in host else f"{host!r} port {port}"
-        if _is_ipv4(host):
-            destination = f"{host}:{port}"
+        destination = format_host_port(host, port)
         why = _why_refused(proxy, stream, exc)
         raise SocketError(
-            f"could not connect to {destination} through {proxy.description}: {why}"
+            f"connecting to {destination!r} through {proxy.description} failed: {why}"
         ) from exc
 
 
@@ -293,7 +293,7 @@ def _why_refused(proxy: ProxySettings, stream: _SocketStream, exc: BaseException
     ask_credentials = "put user:password@ in the proxy URL"
     check_credentials = "check the user name and password in the proxy URL"
     if isinstance(exc, OSError):
-        return f"the connection to the proxy failed during the handshake: {describe_os_error(exc)}"
+        return f"the connection to the proxy failed during the handshake: {describe(exc)}"
     if proxy.scheme == "http":
         if isinstance(exc, _ProxyClosedError):
             return "the proxy closed the connection without answering the CONNECT request"
@@ -335,14 +335,6 @@ def _check_destination_name(proxy: ProxySettings, host: str) -> None:
         raise SocketError(f"host name {host!r} cannot be sent to a SOCKS5 proxy: {exc}") from exc
     if len(encoded) > 255:
         raise SocketError(f"host name {host!r} is too long for a SOCKS5 proxy (255 bytes)")
-
-
-def _is_ipv4(host: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET, host)
-    except OSError:
-        return False
-    return True
 
 
 def _check_credentials(scheme: str, username: str, password: str) -> None:
