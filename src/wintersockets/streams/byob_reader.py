@@ -136,7 +136,8 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
             already written into ``view`` go back to the stream for the next read.
         """
         try:
-            min = enforce_range_unsigned(min, "min")
+            if min.__class__ is not int or min < 0:
+                min = enforce_range_unsigned(min, "min")
             checked = _check_view(view)
         except TypeError as exc:
             return promise_rejected_with(exc)

@@ -186,7 +186,8 @@ class ReadableStreamBYOBRequest:
             ValueError: ``bytes_written`` is more than ``view`` holds (the spec's
                 RangeError).
         """
-        bytes_written = enforce_range_unsigned(bytes_written, "bytes_written")
+        if bytes_written.__class__ is not int or bytes_written < 0:
+            bytes_written = enforce_range_unsigned(bytes_written, "bytes_written")
         controller = self._controller
         if controller is None:
             raise TypeError(_INVALIDATED)

@@ -554,16 +554,15 @@ def readable_byte_stream_controller_should_call_pull(
         return False
     if not controller._started:
         return False
-    if (
-        readable_stream_has_default_reader(stream)
-        and readable_stream_get_num_read_requests(stream) > 0
-    ):
-        return True
-    if (
-        readable_stream_has_byob_reader(stream)
-        and readable_stream_get_num_read_into_requests(stream) > 0
-    ):
-        return True
+    # Steps 5-6 with ReadableStreamHasDefaultReader, ReadableStreamGetNumReadRequests and
+    # their BYOB counterparts inlined: this runs on every read.
+    reader = stream._reader
+    if reader is not None:
+        if isinstance(reader, ReadableStreamDefaultReader):
+            if reader._read_requests:
+                return True
+        elif reader._read_into_requests:
+            return True
     desired_size = readable_byte_stream_controller_get_desired_size(controller)
     assert desired_size is not None
     return desired_size > 0
@@ -666,8 +665,6 @@ from .readable_stream import (  # noqa: E402
     readable_stream_close,
     readable_stream_error,
     readable_stream_fulfill_read_request,
-    readable_stream_get_num_read_into_requests,
     readable_stream_get_num_read_requests,
-    readable_stream_has_byob_reader,
     readable_stream_has_default_reader,
 )

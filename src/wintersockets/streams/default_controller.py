@@ -270,7 +270,10 @@ def readable_stream_default_controller_should_call_pull(
         return False
     if not controller._started:
         return False
-    if is_readable_stream_locked(stream) and readable_stream_get_num_read_requests(stream) > 0:
+    # IsReadableStreamLocked and ReadableStreamGetNumReadRequests inlined: this runs on every
+    # read. A stream with a default controller can only have a default reader.
+    reader = stream._reader
+    if reader is not None and reader._read_requests:  # type: ignore[union-attr]
         return True
     desired_size = readable_stream_default_controller_get_desired_size(controller)
     assert desired_size is not None
