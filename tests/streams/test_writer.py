@@ -155,3 +155,18 @@ async def test_a_writer_for_a_closed_stream_is_closed() -> None:
     await writer.ready
     await writer.closed
     assert writer.desired_size == 0
+
+
+async def test_a_write_while_a_close_is_in_flight_rejects_with_type_error() -> None:
+    """whatwg/streams#1218: the spec's assert would fire; the write must reject instead."""
+    pending: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    stream = WritableStream({"close": lambda: pending})
+    writer = stream.get_writer()
+    await asyncio.sleep(0)
+    closing = writer.close()
+    await asyncio.sleep(0)
+    write = writer.write(b"x")
+    with pytest.raises(TypeError):
+        await write
+    pending.set_result(None)
+    await closing

@@ -284,7 +284,9 @@ def writable_stream_default_controller_get_chunk_size(
     """[WritableStreamDefaultControllerGetChunkSize] https://streams.spec.whatwg.org/#writable-stream-default-controller-get-chunk-size"""
     size_algorithm = controller._strategy_size_algorithm
     if size_algorithm is None:
-        assert controller._stream._state != WRITABLE
+        # The spec asserts the stream is not "writable" here, but a close in flight clears
+        # the algorithms while the stream is still writable (whatwg/streams#1218); the
+        # caller's closing check then rejects the write with a TypeError.
         return 1
     try:
         return size_algorithm(chunk)
