@@ -165,10 +165,10 @@ async def test_wintersockets_tls_clients_count(
 
 async def test_wintersockets_streams_count_every_chunk() -> None:
     _require_streams()
-    assert (await streams.ws_read(1000)).units == 1000
-    assert (await streams.ws_read_async_for(1000)).units == 1000
-    assert (await streams.ws_pipe(1000)).units == 1000
-    assert await streams.ws_stream_memory(100) > 0
+    assert (await streams.ws_read(300)).units == 300
+    assert (await streams.ws_read_async_for(300)).units == 300
+    assert (await streams.ws_pipe(300)).units == 300
+    assert await streams.ws_stream_memory(50) > 0
 
 
 # -- the harness -------------------------------------------------------------------------
