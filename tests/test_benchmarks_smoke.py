@@ -30,8 +30,6 @@ from benchmarks._harness import (
 from benchmarks._servers import ServerPorts, running_servers
 from benchmarks._ws_api import SocketLike, readable_stream_class, ws_connect
 
-from wintersockets.errors import SocketError
-
 pytestmark = pytest.mark.asyncio_only
 
 SIZE = 3 * 65536 + 123  # not a multiple of any chunk size, so partial chunks are exercised
@@ -148,16 +146,7 @@ async def test_wintersockets_tls_clients_count(
 ) -> None:
     ports, context = tls_setup
     opener = tls.TlsOpener(context)
-    try:
-        transfer = await ws.ws_default_download(opener, ports.download, SIZE)
-    except NotAvailable as exc:
-        pytest.skip(str(exc))
-    except SocketError as exc:
-        # Until TLS lands, the connector refuses secure_transport="on" with this message.
-        if "not available in this build" not in str(exc):
-            raise
-        pytest.skip(str(exc))
-    assert transfer.units == SIZE
+    assert (await ws.ws_default_download(opener, ports.download, SIZE)).units == SIZE
     assert (await ws.ws_byob_download(opener, ports.download, SIZE)).units == SIZE
     assert (await ws.ws_upload(opener, ports.upload, SIZE)).units == SIZE
     assert (await ws.ws_connect_close(opener, ports.accept_close, CONNECTS)).units == CONNECTS
