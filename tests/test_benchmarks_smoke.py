@@ -28,7 +28,7 @@ from benchmarks._harness import (
     run_group,
 )
 from benchmarks._servers import ServerPorts, running_servers
-from benchmarks._ws_api import SocketLike, readable_stream_class, ws_connect
+from benchmarks._ws_api import SocketLike, ws_connect
 
 pytestmark = pytest.mark.asyncio_only
 
@@ -51,18 +51,8 @@ def tls_setup() -> Iterator[tuple[ServerPorts, ssl.SSLContext]]:
 
 
 def _plain_opener() -> Callable[[str], SocketLike]:
-    """``wintersockets.connect``, or a skip while it is not implemented yet."""
-    try:
-        return ws_connect()
-    except NotAvailable as exc:
-        pytest.skip(str(exc))
-
-
-def _require_streams() -> None:
-    try:
-        readable_stream_class()
-    except NotAvailable as exc:
-        pytest.skip(str(exc))
+    """``wintersockets.connect``, found as the benchmarks find it."""
+    return ws_connect()
 
 
 # -- baselines ---------------------------------------------------------------------------
@@ -153,7 +143,6 @@ async def test_wintersockets_tls_clients_count(
 
 
 async def test_wintersockets_streams_count_every_chunk() -> None:
-    _require_streams()
     assert (await streams.ws_read(300)).units == 300
     assert (await streams.ws_read_async_for(300)).units == 300
     assert (await streams.ws_pipe(300)).units == 300
