@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.peers.listeners import black_hole, no_socket_leak
+from tests.peers.listeners import (
+    black_hole,
+    full_accept_queue,
+    no_socket_leak,
+    same_port_listeners,
+    single_stack_listener,
+    stand_in_resolver,
+)
 from tests.socket.peer import TIMEOUT, serve, unused_port
 from wintersockets.connector.address import SocketAddress
 from wintersockets.connector.connector import Connector, connect
@@ -188,3 +195,55 @@ def test_bad_policy_and_proxy_settings_are_refused(
 def test_connect_timeout_must_be_a_positive_number(bad: object) -> None:
     with pytest.raises(SocketError, match="connect_timeout must be a positive number"):
         Connector(connect_timeout=bad)  # type: ignore[arg-type]
+
+
+# --- Happy Eyeballs through connect() ------------------------------------------------------
+# No name on this machine resolves to both ::1 and 127.0.0.1 ("localhost" is 127.0.0.1 only,
+# see /etc/hosts), so a stand-in resolver answers "dual.test" with both, IPv6 first as an
+# RFC 6724 resolver would.
+
+DUAL = {"dual.test": ["::1", "127.0.0.1"]}
+
+
+@pytest.mark.parametrize("listening", ["::1", "127.0.0.1"])
+async def test_of_a_dual_stack_name_the_family_that_listens_is_connected(listening: str) -> None:
+    # A delay far beyond the time limit: only the refused attempt can start the next one.
+    connector = Connector(happy_eyeballs_delay=3600)
+    with no_socket_leak(), single_stack_listener(listening) as peer, stand_in_resolver(DUAL):
+        sock = connector.connect(f"dual.test:{peer.port}")
+        info = await asyncio.wait_for(sock.opened, TIMEOUT)
+        assert info.remote_address == format_host_port(listening, peer.port)
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+        peer.accept().close()
+        assert not peer.has_pending_connection()
+
+
+async def test_a_hanging_first_family_loses_to_the_second_after_the_delay() -> None:
+    with (
+        no_socket_leak(),
+        same_port_listeners("::1", "127.0.0.1", backlog=0) as (hole, v4),
+        stand_in_resolver(DUAL),
+        full_accept_queue(hole),
+    ):
+        sock = Connector(happy_eyeballs_delay=0.05).connect(f"dual.test:{v4.port}")
+        info = await asyncio.wait_for(sock.opened, TIMEOUT)
+        assert info.remote_address == f"127.0.0.1:{v4.port}"
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+        v4.accept().close()
+
+
+async def test_when_both_families_refuse_opened_lists_both_attempts() -> None:
+    with no_socket_leak(), same_port_listeners("::1", "127.0.0.1") as listeners:
+        port = listeners[0].port
+    # Both listeners are closed now: both addresses refuse.
+    with no_socket_leak(), stand_in_resolver(DUAL):
+        sock = Connector(happy_eyeballs_delay=3600).connect(f"dual.test:{port}")
+        error = await outcome(sock.opened)
+    assert isinstance(error, SocketError)
+    assert str(error) == (
+        f"SocketError: connecting to 'dual.test:{port}' failed: all 2 attempts failed:"
+        f" [::1]:{port}: connection refused (errno ECONNREFUSED);"
+        f" 127.0.0.1:{port}: connection refused (errno ECONNREFUSED)"
+    )
+    assert isinstance(error.__cause__, ExceptionGroup)
+    assert [type(exc) for exc in error.__cause__.exceptions] == [ConnectionRefusedError] * 2
