@@ -318,7 +318,7 @@ async def test_queued_writes_are_flushed_before_the_automatic_fin() -> None:
         conn = await peer.accept()
         conn.stop_reading()
         writer = sock.writable.get_writer()
-        data = pattern(4 * MIB)
+        data = pattern(16 * MIB)  # more than loopback's kernel buffers can absorb
         for offset in range(0, len(data), 65536):
             writer.write(data[offset : offset + 65536])
         conn.fin()

@@ -17,14 +17,16 @@ The connection is made in steps, each one method, so that each can be extended a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import socket
+import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from wintersockets.errors import SocketError
-from wintersockets.socket.socket import Socket, Upgrader
+from wintersockets.socket.socket import Socket, Upgrader, UpgradeStep
 from wintersockets.transport.errors import connect_error
 
 from .address import SocketAddress, parse_address
@@ -32,6 +34,7 @@ from .dial import check_literal_destination, dial
 from .egress import EgressPolicy
 from .options import SocketOptions, SocketOptionsKwargs, parse_options
 from .proxy import ProxySettings, parse_proxy_url
+from .tls import TLSSettings, client_context, connect_tls, tls_server_hostname, upgrade_tls
 
 if TYPE_CHECKING:
     from .options import SocketOptionsDict
@@ -49,18 +52,32 @@ class Connector:
     """Opens sockets with settings that plain ``connect()`` cannot express [binding object].
 
     Args:
-        tls: TLS settings for ``secure_transport="on"`` and ``start_tls()``.
+        tls: TLS settings for ``secure_transport="on"`` and ``start_tls()``: ``None``
+            (verify servers against the system's trust store), :class:`TLSSettings`
+            (another CA, a client certificate, versions) or an ``ssl.SSLContext`` of
+            your own, used as it is.
         proxy: A proxy URL (``http://``, ``socks5://``) to connect through.
         policy: An egress policy: which destinations may be connected to.
         connect_timeout: Seconds a connection may take to open (through the TLS handshake),
             or ``None`` for no limit.
         happy_eyeballs_delay: Seconds between attempts to a dual-stack host's addresses.
+        tls_handshake_timeout: Seconds a TLS handshake may take (``secure_transport="on"``
+            and ``start_tls()``); 60 as in asyncio. ``connect_timeout``, if shorter,
+            bounds it too.
 
     Raises:
-        SocketError: A setting has the wrong type or value.
+        SocketError: A setting has the wrong type or value, or a file named by ``tls``
+            cannot be read.
     """
 
-    __slots__ = ("connect_timeout", "happy_eyeballs_delay", "policy", "proxy", "tls")
+    __slots__ = (
+        "connect_timeout",
+        "happy_eyeballs_delay",
+        "policy",
+        "proxy",
+        "tls",
+        "tls_handshake_timeout",
+    )
 
     def __init__(
         self,
@@ -69,6 +86,7 @@ class Connector:
         policy: Any = None,
         connect_timeout: float | None = None,
         happy_eyeballs_delay: float = 0.25,
+        tls_handshake_timeout: float = 60.0,
     ) -> None:
         if connect_timeout is not None and not _positive(connect_timeout):
             raise SocketError(
@@ -89,7 +107,25 @@ class Connector:
                 f"proxy must be a URL such as 'socks5://host:1080', ProxySettings or None, "
                 f"got {type(proxy).__name__}"
             )
-        self.tls = tls
+        if not _positive(tls_handshake_timeout):
+            raise SocketError(
+                f"tls_handshake_timeout must be a positive number of seconds, "
+                f"got {tls_handshake_timeout!r}"
+            )
+        if isinstance(tls, ssl.SSLContext):
+            if tls.protocol is ssl.PROTOCOL_TLS_SERVER:
+                raise SocketError(
+                    "tls must be a client context, got one made with PROTOCOL_TLS_SERVER: "
+                    "use ssl.create_default_context() or TLSSettings"
+                )
+        elif isinstance(tls, TLSSettings):
+            client_context(tls)  # read its files now: a missing one is an error here
+        elif tls is not None:
+            raise SocketError(
+                f"tls must be TLSSettings, an ssl.SSLContext or None, got {type(tls).__name__}"
+            )
+        self.tls: TLSSettings | ssl.SSLContext | None = tls
+        self.tls_handshake_timeout = tls_handshake_timeout
         self.proxy: ProxySettings | None = proxy
         self.policy: EgressPolicy | None = policy
         self.connect_timeout = connect_timeout
@@ -183,32 +219,98 @@ class Connector:
     ) -> asyncio.BaseTransport:
         """Wrap a connected socket in a transport whose protocol is ``protocol``.
 
-        This is where TLS wraps the connection for ``secure_transport="on"``. Takes
-        ownership of ``sock``: it is closed if this fails.
+        This is where TLS wraps the connection for ``secure_transport="on"``: the
+        handshake verifies the certificate against ``sni`` or the address's hostname,
+        offers ``alpn``, and is done when this returns. Takes ownership of ``sock``: it is
+        closed if this fails.
+
+        Raises:
+            SocketError: the TLS handshake failed; the message says why (see
+                :func:`~wintersockets.connector.tls.tls_error`).
         """
-        if options.secure_transport == "on":
-            sock.close()
-            raise SocketError(
-                f"connecting to {str(address)!r} with secure_transport='on' failed: "
-                "TLS is not available in this build yet"
-            )
-        loop = asyncio.get_running_loop()
         try:
+            if options.secure_transport == "on":
+                return await connect_tls(
+                    sock,
+                    protocol,
+                    tls=self.tls,
+                    hostname=address.hostname,
+                    sni=options.sni,
+                    alpn=options.alpn,
+                    handshake_timeout=self.tls_handshake_timeout,
+                )
+            loop = asyncio.get_running_loop()
             transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
         except BaseException:
-            sock.close()
+            sock.close()  # a no-op if the transport closed it already
             raise
         return transport
 
     def upgrader(self, address: SocketAddress, options: SocketOptions) -> Upgrader | None:
-        """What ``start_tls()`` calls to run TLS over the open connection, if anything."""
-        return None
+        """What ``start_tls()`` calls to run TLS over the open connection, if anything.
+
+        Called by :meth:`connect`, so it also checks now what TLS will need for
+        ``secure_transport="on"`` or ``"starttls"`` (the ALPN list against the context,
+        the server name), and ``connect()`` raises what is wrong.
+
+        Raises:
+            SocketError: ``alpn`` was given with an ``ssl.SSLContext`` of your own, or
+                the name to verify is not a valid hostname.
+        """
+        if options.secure_transport == "off":
+            return None
+        client_context(self.tls, options.alpn)
+        tls_server_hostname(address.hostname, sni=options.sni)
+        if options.secure_transport != "starttls":
+            return None
+
+        def check(expected_server_hostname: str | None) -> UpgradeStep:
+            # start_tls() raises a bad expected_server_hostname at once.
+            tls_server_hostname(
+                address.hostname, expected_server_hostname=expected_server_hostname
+            )
+            return functools.partial(self._upgrade, address, options, expected_server_hostname)
+
+        return check
+
+    async def _upgrade(
+        self,
+        address: SocketAddress,
+        options: SocketOptions,
+        expected_server_hostname: str | None,
+        transport: asyncio.Transport,
+        protocol: asyncio.BaseProtocol,
+    ) -> None:
+        # The handshake of start_tls() is bounded as a connection's is: by the handshake
+        # timeout, and by connect_timeout when it is set.
+        timeout = self.connect_timeout
+        limit = asyncio.timeout(timeout) if timeout is not None else contextlib.nullcontext()
+        try:
+            async with limit:
+                tls_transport = await upgrade_tls(
+                    transport,
+                    protocol,
+                    tls=self.tls,
+                    hostname=address.hostname,
+                    sni=options.sni,
+                    expected_server_hostname=expected_server_hostname,
+                    alpn=options.alpn,
+                    handshake_timeout=self.tls_handshake_timeout,
+                )
+        except TimeoutError as exc:
+            raise SocketError(
+                f"start_tls() with {str(address)!r} timed out after {timeout:g} seconds: "
+                "check that the server agreed to TLS, or allow a longer connect_timeout"
+            ) from exc
+        # loop.start_tls() leaves this to the caller (connect_tls's create_connection does it).
+        protocol.connection_made(tls_transport)
 
     def __repr__(self) -> str:
         return (
             f"Connector(tls={self.tls!r}, proxy={self.proxy!r}, policy={self.policy!r}, "
             f"connect_timeout={self.connect_timeout!r}, "
-            f"happy_eyeballs_delay={self.happy_eyeballs_delay!r})"
+            f"happy_eyeballs_delay={self.happy_eyeballs_delay!r}, "
+            f"tls_handshake_timeout={self.tls_handshake_timeout!r})"
         )
 
 

@@ -13,8 +13,9 @@ Each machine is a table ``(state, event) -> new state``. A pair missing from its
 bug in the caller, and :class:`InvalidTransition` names both. Two rules couple the machines
 (DESIGN.md decision 3), and :class:`SocketMachine` answers them as properties:
 
-* :attr:`SocketMachine.fin_due`: the peer sent FIN, ``allow_half_open`` is false and the
-  write direction is open, so flush queued writes and send our FIN;
+* :attr:`SocketMachine.fin_due`: the peer sent FIN, ``allow_half_open`` is false (or the
+  connection cannot stay half-open, as asyncio's TLS cannot) and the write direction is
+  open, so flush queued writes and send our FIN;
 * :attr:`SocketMachine.finish_due`: both directions are done while the socket is open, so
   close the connection; ``closed`` resolves when the transport reports it gone.
 
@@ -169,13 +170,16 @@ class InvalidTransition(RuntimeError):
 class SocketMachine:
     """The state of one socket: the socket, read and write machines and their coupling."""
 
-    __slots__ = ("allow_half_open", "name", "read", "state", "write")
+    __slots__ = ("allow_half_open", "half_closeable", "name", "read", "state", "write")
 
     def __init__(self, *, allow_half_open: bool, name: str = "socket") -> None:
         self.state = SocketState.CONNECTING
         self.read = ReadState.OPEN
         self.write = WriteState.OPEN
         self.allow_half_open = allow_half_open
+        # Whether the connection can stay open one way after the peer's FIN. TLS over
+        # asyncio cannot: it answers the peer's close_notify with its own and closes.
+        self.half_closeable = True
         self.name = name
 
     def handle(self, event: Event) -> None:
@@ -219,7 +223,7 @@ class SocketMachine:
             self.state is SocketState.OPEN
             and self.read is ReadState.EOF
             and self.write is WriteState.OPEN
-            and not self.allow_half_open
+            and not (self.allow_half_open and self.half_closeable)
         )
 
     @property

@@ -3,13 +3,98 @@
 The spec's ``SocketInfo`` dictionary becomes a frozen dataclass. Addresses are written the
 way a URL authority writes them: ``"93.184.216.34:443"`` for IPv4 and names, and
 ``"[::1]:8080"`` for IPv6, so the port can always be split off at the last colon.
+
+For a TLS connection ``SocketInfo.tls`` adds a :class:`TLSInfo` (a Python addition to the
+spec's three members): the protocol version, the cipher and the server's certificate, as
+Node's ``TLSSocket.getProtocol()``, ``getCipher()`` and ``getPeerCertificate()`` give them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["SocketInfo"]
+__all__ = ["SocketInfo", "TLSInfo"]
+
+# Short names of the attributes ``ssl.SSLObject.getpeercert()`` spells out (RFC 4514).
+_SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+    "streetAddress": "STREET",
+    "domainComponent": "DC",
+    "userId": "UID",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TLSInfo:
+    """What the TLS handshake settled, in ``SocketInfo.tls`` of a TLS socket.
+
+    The certificate fields are ``None`` when the certificate was not verified (an
+    ``ssl.SSLContext`` of your own with ``verify_mode=CERT_NONE``); :attr:`certificate`
+    always holds it.
+
+    Attributes:
+        version: The protocol version, e.g. ``"TLSv1.3"``.
+        cipher: The cipher suite, e.g. ``"TLS_AES_256_GCM_SHA384"``.
+        server_hostname: The name the certificate was verified against (sent as SNI
+            unless it is an IP address).
+        subject: The certificate's subject, e.g. ``"CN=example.com"`` (in certificate
+            order, attributes by their short names).
+        issuer: Who signed the certificate, written as ``subject`` is.
+        not_before: When the certificate became valid (UTC).
+        not_after: When the certificate expires (UTC).
+        subject_alt_names: The names it is valid for, e.g. ``("DNS:example.com",
+            "IP Address:127.0.0.1")``.
+        certificate: The certificate in DER (``ssl.DER_cert_to_PEM_cert`` makes PEM).
+    """
+
+    version: str | None
+    cipher: str | None
+    server_hostname: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    not_before: datetime.datetime | None = None
+    not_after: datetime.datetime | None = None
+    subject_alt_names: tuple[str, ...] = ()
+    certificate: bytes | None = field(default=None, repr=False)
+
+
+def tls_info(ssl_object: ssl.SSLObject) -> TLSInfo:
+    """The :class:`TLSInfo` of a completed handshake."""
+    cipher = ssl_object.cipher()
+    decoded: dict[str, Any] = ssl_object.getpeercert() or {}
+    return TLSInfo(
+        version=ssl_object.version(),
+        cipher=None if cipher is None else cipher[0],
+        server_hostname=ssl_object.server_hostname,
+        subject=_name(decoded.get("subject")),
+        issuer=_name(decoded.get("issuer")),
+        not_before=_time(decoded.get("notBefore")),
+        not_after=_time(decoded.get("notAfter")),
+        subject_alt_names=tuple(
+            f"{kind}:{value}" for kind, value in decoded.get("subjectAltName", ())
+        ),
+        certificate=ssl_object.getpeercert(binary_form=True),
+    )
+
+
+def _name(rdns: Any) -> str | None:
+    if not rdns:
+        return None
+    return ", ".join(f"{_SHORT_NAMES.get(key, key)}={value}" for rdn in rdns for key, value in rdn)
+
+
+def _time(text: Any) -> datetime.datetime | None:
+    if not isinstance(text, str):
+        return None
+    return datetime.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), datetime.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +108,14 @@ class SocketInfo:
         remote_address: The peer's actual address and port, e.g. ``"[::1]:8080"``.
         local_address: This end's address and port.
         alpn: The protocol the server picked by ALPN, or ``None``.
+        tls: For a TLS connection, its version, cipher and the server's certificate
+            (:class:`TLSInfo`); ``None`` for plain TCP. Not in the spec.
     """
 
     remote_address: str | None
     local_address: str | None
     alpn: str | None = None
+    tls: TLSInfo | None = None
 
 
 def format_host_port(host: str, port: int) -> str:

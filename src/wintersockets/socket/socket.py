@@ -3,9 +3,19 @@
 A socket does not know how to connect: whoever builds it (the connector's ``connect()``)
 passes an *opener*, a coroutine function that connects, attaches the protocol it is given
 to a transport and returns when the connection is open (for secure transport, after the
-TLS handshake). For ``start_tls()`` the builder also passes an *upgrader*, which wraps an
-open transport in TLS. Everything that changes the socket's state goes through its
+TLS handshake). For ``start_tls()`` the builder also passes an *upgrader*, which checks the
+options of ``start_tls()`` and gives the step that wraps an open transport in TLS.
+Everything that changes the socket's state goes through its
 :class:`~wintersockets.socket._state.SocketMachine`; this module reacts to the new state.
+
+``start_tls()`` (DESIGN.md decision 8) hands the connection from the plain socket to a new
+one. The plain socket stops reading at once, so what the server sends next stays in the
+kernel for the TLS handshake; flushes the writes already made; then ends its readable after
+the plain text it holds (still readable: nothing received in plain text is lost, nor ever
+shown on the TLS socket), resolves ``closed`` and gives the transport to the new socket,
+whose opener runs the handshake. Plain text that arrives after ``start_tls()`` in spite of
+the paused reading (it was already on its way) fails the upgrade: it came after the
+server's go-ahead, where a man in the middle injects commands (CVE-2011-0411).
 """
 
 from __future__ import annotations
@@ -21,8 +31,16 @@ from wintersockets.streams._promises import as_exception, mark_as_handled
 from wintersockets.transport.errors import closed_error, connect_error
 from wintersockets.transport.protocol import StreamBridge
 
-from ._state import ReadEvent, SocketEvent, SocketMachine, SocketState, WriteEvent, WriteState
-from .info import SocketInfo, format_host_port
+from ._state import (
+    ReadEvent,
+    ReadState,
+    SocketEvent,
+    SocketMachine,
+    SocketState,
+    WriteEvent,
+    WriteState,
+)
+from .info import SocketInfo, format_host_port, tls_info
 
 if TYPE_CHECKING:
     from wintersockets.streams.readable_stream import ReadableStream
@@ -33,9 +51,13 @@ __all__ = ["Socket"]
 Opener = Callable[[asyncio.BaseProtocol], Coroutine[Any, Any, object]]
 """Connects, makes the transport call the protocol's ``connection_made`` and returns."""
 
-Upgrader = Callable[[asyncio.Transport, asyncio.BaseProtocol, str | None], Awaitable[object]]
-"""``(transport, protocol, expected_server_hostname)``: runs TLS over an open transport
-with ``protocol`` as the TLS transport's protocol, and returns after the handshake."""
+UpgradeStep = Callable[[asyncio.Transport, asyncio.BaseProtocol], Awaitable[object]]
+"""``(transport, protocol)``: runs TLS over an open transport, makes the TLS transport call
+``protocol.connection_made`` and returns after the handshake."""
+
+Upgrader = Callable[[str | None], UpgradeStep]
+"""``(expected_server_hostname) -> step``: checks the options of ``start_tls()`` at once
+(raising ``SocketError``) and returns the step that upgrades the connection."""
 
 SecureTransport = Literal["off", "on", "starttls"]
 
@@ -81,7 +103,7 @@ class Socket:
         "_upgrader",
     )
 
-    _handover: asyncio.Future[asyncio.Transport] | None
+    _handover: asyncio.Future[tuple[asyncio.Transport, int]] | None
     _open_task: asyncio.Task[None] | None
 
     def __init__(
@@ -182,19 +204,28 @@ class Socket:
     def start_tls(self, **options: object) -> Socket:
         """Upgrade the connection to TLS and return the new, secure socket [startTls()].
 
-        The upgrade flushes the writes already made, ends this socket's streams (data
-        already received stays readable), sets ``upgraded`` and resolves ``closed``; the
-        returned socket's ``opened`` resolves after the TLS handshake.
+        Call it once the server has agreed to TLS and its reply has been read whole.
+        This socket stops reading at once; the upgrade then flushes the writes already
+        made, ends this socket's streams, sets ``upgraded`` and resolves ``closed``. Plain
+        text received before the call stays readable on this socket's readable (which then
+        ends); it never appears on the TLS socket. Writes to this socket fail afterwards.
+        The returned socket (``secure_transport == "on"``, the same ``allow_half_open``)
+        verifies the server's certificate and resolves ``opened`` after the handshake.
+        If the server sends plain text after this call, before the handshake, the upgrade
+        fails: such bytes may be injected (the STARTTLS injection flaw).
 
         Args:
             **options: ``expected_server_hostname`` (or ``expectedServerHostname``): the
-                name to verify the certificate against, instead of the hostname given to
-                ``connect()``.
+                name the certificate must match, instead of the ``sni`` option or the
+                hostname given to ``connect()``.
+
+        Returns:
+            The TLS socket, at once; its ``opened`` settles after the handshake.
 
         Raises:
             SocketError: the socket was not opened with ``secure_transport="starttls"``,
-                ``start_tls()`` was already called, the socket is closed, or an option is
-                unknown or not a string.
+                ``start_tls()`` was already called, the socket is closed, either side
+                already closed its direction, or an option is unknown or invalid.
         """
         if self._secure_transport != "starttls":
             raise SocketError(
@@ -208,14 +239,26 @@ class Socket:
             )
         if state not in (_S.CONNECTING, _S.OPEN):
             raise SocketError(f"start_tls() cannot upgrade a socket that is {state.value}")
+        if self._machine.read is ReadState.EOF:
+            raise SocketError(
+                f"start_tls() cannot upgrade the connection to {self._name!r}: the peer "
+                "closed its side of it (FIN)"
+            )
+        if self._machine.write is not WriteState.OPEN:
+            raise SocketError(
+                f"start_tls() cannot upgrade the connection to {self._name!r}: this "
+                "socket's writable was closed (FIN sent)"
+            )
         expected = _start_tls_options(options)
+        step = None if self._upgrader is None else self._upgrader(expected)
         loop = asyncio.get_running_loop()
-        handover: asyncio.Future[asyncio.Transport] = loop.create_future()
+        handover: asyncio.Future[tuple[asyncio.Transport, int]] = loop.create_future()
         self._handover = handover
         self._machine.handle(SocketEvent.START_TLS)
         bridge = self._bridge
-        # Stop taking plaintext now: bytes still in flight are the TLS handshake's.
-        bridge.close_readable()
+        # Read no more plain text: what the server sends from now on belongs to the TLS
+        # handshake. What was received before stays in the readable (ended at hand-over).
+        bridge.hold_reading()
         # Flush: close the writable after the writes already made. Its sink's close hands
         # the connection over (writable_closing), perhaps at once.
         flush = bridge.close_writable()
@@ -232,12 +275,14 @@ class Socket:
                     )
                 )
             # "closing": the application's own close is under way and will hand over.
-        return Socket(
-            functools.partial(_upgrade, handover, self._upgrader, expected, self._name),
+        secure = Socket(
+            functools.partial(_upgrade, handover, step, self._name),
             name=self._name,
             secure_transport="on",
             allow_half_open=self._machine.allow_half_open,
         )
+        secure._opened.add_done_callback(functools.partial(_drop_unclaimed, handover))
+        return secure
 
     async def __aenter__(self) -> Socket:
         return self
@@ -285,8 +330,19 @@ class Socket:
             # Closed while the attempt was finishing, or lost before it finished.
             self._bridge.abort_transport()
             return
-        peername, sockname = self._bridge.addresses()
-        info = SocketInfo(_format(peername), _format(sockname), self._bridge.alpn())
+        bridge = self._bridge
+        peername, sockname = bridge.addresses()
+        ssl_object = bridge.ssl_object()
+        if ssl_object is None:
+            info = SocketInfo(_format(peername), _format(sockname))
+        else:
+            self._machine.half_closeable = bridge.half_closeable
+            info = SocketInfo(
+                _format(peername),
+                _format(sockname),
+                ssl_object.selected_alpn_protocol(),
+                tls_info(ssl_object),
+            )
         if not self._opened.done():
             self._opened.set_result(info)
         # The peer may have sent FIN (or the readable been cancelled) while connecting.
@@ -342,7 +398,24 @@ class Socket:
     # -- what the bridge reports (BridgeListener) --------------------------------------------
 
     def peer_fin(self) -> None:
-        self._machine.handle(ReadEvent.PEER_FIN)
+        machine = self._machine
+        machine.handle(ReadEvent.PEER_FIN)
+        if (
+            not machine.half_closeable
+            and machine.state is _S.OPEN
+            and machine.write is WriteState.OPEN
+            and self._bridge.unsent_writes()
+        ):
+            # asyncio's TLS closes right after the peer's close, and drops what is written
+            # after it: writes still queued cannot be sent, so they fail, and say why.
+            self._bridge.error_writable(
+                SocketError(
+                    f"the peer closed the TLS connection to {self._name!r} before the "
+                    "writes queued were sent: TLS over asyncio cannot stay half-open"
+                )
+            )
+            self._write_shut()
+            return
         self._apply_rules()
 
     def readable_cancelled(self) -> None:
@@ -420,7 +493,11 @@ class Socket:
 
     def _hand_over(self) -> None:
         handover = self._handover
-        transport = self._bridge.detach()
+        bridge = self._bridge
+        # The old readable ends after the plain text it holds, which stays readable.
+        bridge.close_readable()
+        late = bridge.late_bytes
+        transport = bridge.detach()
         self._machine.handle(SocketEvent.HANDED_OVER)
         self._upgraded = True
         _resolve(self._closed)
@@ -431,7 +508,7 @@ class Socket:
         elif transport is None:
             _reject(handover, SocketError("start_tls() found no connection to upgrade"))
         else:
-            handover.set_result(transport)
+            handover.set_result((transport, late))
 
     def _fail_handover(self, error: SocketError) -> None:
         handover = self._handover
@@ -442,25 +519,49 @@ class Socket:
 
 
 async def _upgrade(
-    handover: asyncio.Future[asyncio.Transport],
-    upgrader: Upgrader | None,
-    expected_server_hostname: str | None,
+    handover: asyncio.Future[tuple[asyncio.Transport, int]],
+    step: UpgradeStep | None,
     name: str,
     protocol: asyncio.BaseProtocol,
 ) -> None:
     """The opener of a socket returned by ``start_tls()``."""
-    transport = await handover
-    if upgrader is None:
+    transport, late_bytes = await handover
+    if step is None:
         transport.abort()
         raise SocketError(
-            f"start_tls() cannot upgrade the connection to {name!r}: TLS is not available "
-            "in this build yet"
+            f"start_tls() cannot upgrade the connection to {name!r}: the socket was made "
+            "without TLS support (use connect() or a Connector)"
+        )
+    if late_bytes:
+        transport.abort()
+        raise SocketError(
+            f"start_tls() refused to upgrade the connection to {name!r}: the server sent "
+            f"{late_bytes} bytes of plain text after start_tls() was called, before the "
+            "TLS handshake (they could be injected; they stay readable on the old "
+            "socket): read the server's whole reply before calling start_tls()"
         )
     try:
-        await upgrader(transport, protocol, expected_server_hostname)
+        await step(transport, protocol)
     except BaseException:
         transport.abort()
         raise
+
+
+def _drop_unclaimed(
+    handover: asyncio.Future[tuple[asyncio.Transport, int]], opened: asyncio.Future[SocketInfo]
+) -> None:
+    """The TLS socket failed or was closed: abort the connection if its opener never took it.
+
+    Closed before its opener ran, the opener never will (a task cancelled before its first
+    step runs none of its code), so the connection is dropped here instead.
+    """
+    if not opened.cancelled() and opened.exception() is None:
+        return
+    if not handover.done():
+        handover.cancel()  # the hand-over, when it comes, aborts the connection
+    elif not handover.cancelled() and handover.exception() is None:
+        transport, _ = handover.result()
+        transport.abort()
 
 
 def _start_tls_options(options: dict[str, object]) -> str | None:

@@ -40,6 +40,7 @@ call. Each stream is created on first use (see :class:`StreamBridge`).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import weakref
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -125,6 +126,9 @@ class StreamBridge(asyncio.BaseProtocol):
         "_drain",
         "_early",
         "_early_size",
+        "_half_closeable",
+        "_held",
+        "_late_bytes",
         "_listener",
         "_name",
         "_opened",
@@ -150,6 +154,12 @@ class StreamBridge(asyncio.BaseProtocol):
     # Data received before the readable exists, and how the read direction ended then.
     _early: list[bytes] | None
     _early_size: int
+    # Whether the transport can send FIN and keep reading (TCP can; asyncio's TLS cannot).
+    _half_closeable: bool
+    # start_tls(): reading stays paused until the transport is handed over; bytes that
+    # still arrive (already on their way when reading paused) are counted.
+    _held: bool
+    _late_bytes: int
     _read_end: object
     _listener: BridgeListener
     _name: str
@@ -194,6 +204,9 @@ class StreamBridge(asyncio.BaseProtocol):
         self._drain = None
         self._early = None
         self._early_size = 0
+        self._half_closeable = True
+        self._held = False
+        self._late_bytes = 0
         self._read_end = _OPEN
         self._read_open = True
         self._readable = None
@@ -285,10 +298,16 @@ class StreamBridge(asyncio.BaseProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, but have its methods.
         self._transport = cast("asyncio.Transport", transport)
+        self._half_closeable = self._transport.can_write_eof()
         # Only the default loop's own socket transport reads straight into bytes.
         self._switchable = SWITCH_READ_MODE and type(transport).__module__.startswith("asyncio.")
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
+        if self._held:
+            # start_tls() came before the connection: read nothing in plain text. uvloop
+            # starts reading after connection_made() returns, so pause again after it.
+            self._pause_reading()
+            asyncio.get_running_loop().call_soon(self._repause)
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -316,6 +335,8 @@ class StreamBridge(asyncio.BaseProtocol):
         return scratch
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self._held:
+            self._late_bytes += nbytes
         request = self._byob_request
         if request is not None:
             self._byob_request = None
@@ -333,6 +354,8 @@ class StreamBridge(asyncio.BaseProtocol):
             self._deliver(scratch[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
+        if self._held:
+            self._late_bytes += len(data)
         if not self._read_open:
             return
         controller = self._read_controller
@@ -354,8 +377,9 @@ class StreamBridge(asyncio.BaseProtocol):
             return True
         self._end_readable()
         self._listener.peer_fin()
-        # Keep the transport open: the write direction is the socket's to close.
-        return True
+        # Keep the transport open: the write direction is the socket's to close. (A TLS
+        # transport closes itself whatever this returns, and logs a warning if it is true.)
+        return self._half_closeable
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._detached:
@@ -396,7 +420,7 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def _pull(self) -> None:
         transport = self._transport
-        if transport is None:
+        if transport is None or self._held:
             return
         if self._switchable:
             # BYOB reads want the kernel to fill their buffers; default reads want bytes.
@@ -418,7 +442,7 @@ class StreamBridge(asyncio.BaseProtocol):
     def _cancel(self, _reason: object) -> None:
         self._read_open = False
         transport = self._transport
-        if self._reading_paused and transport is not None:
+        if self._reading_paused and transport is not None and not self._held:
             # Keep reading (and discarding) to see the peer's FIN or RST.
             self._reading_paused = False
             transport.resume_reading()
@@ -433,6 +457,11 @@ class StreamBridge(asyncio.BaseProtocol):
         transport = self._transport
         if not self._reading_paused and transport is not None:
             self._reading_paused = True
+            transport.pause_reading()
+
+    def _repause(self) -> None:
+        transport = self._transport
+        if self._held and transport is not None and transport.is_reading():
             transport.pause_reading()
 
     def _end_readable(self) -> None:
@@ -540,15 +569,53 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def alpn(self) -> str | None:
         """The protocol ALPN selected, for a TLS transport; else ``None``."""
-        transport = self._transport
-        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        ssl_object = self.ssl_object()
         if ssl_object is None:
             return None
         selected: str | None = ssl_object.selected_alpn_protocol()
         return selected
 
+    def ssl_object(self) -> ssl.SSLObject | None:
+        """The TLS connection's ``ssl.SSLObject`` (version, cipher, certificate), if TLS."""
+        transport = self._transport
+        if transport is None:
+            return None
+        ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
+        return ssl_object
+
+    @property
+    def half_closeable(self) -> bool:
+        """Whether the transport can send FIN and keep reading (not asyncio's TLS)."""
+        return self._half_closeable
+
+    @property
+    def late_bytes(self) -> int:
+        """Bytes received after :meth:`hold_reading` (``start_tls()``): plain text that
+        arrived although reading was paused."""
+        return self._late_bytes
+
+    def unsent_writes(self) -> int:
+        """How many accepted chunks the writable holds that the transport has not got yet."""
+        return len(self._outgoing) - self._outgoing_head
+
+    def hold_reading(self) -> None:
+        """Stop reading for ``start_tls()``, now or as soon as the transport exists.
+
+        Reading stays paused whatever the readable asks until :meth:`detach`, so what the
+        peer sends next stays in the kernel for the TLS layer. The readable stays open:
+        what arrives in spite of the pause (already on its way) is queued in it and counted
+        in :attr:`late_bytes`.
+        """
+        self._held = True
+        self._late_bytes = 0
+        self._pause_reading()
+
     def shutdown_write(self) -> None:
-        """Send FIN after what the transport holds, if the transport can half-close."""
+        """Send FIN after what the transport holds, if the transport can half-close.
+
+        asyncio's TLS transports cannot (``can_write_eof()`` is false): nothing is sent,
+        and the connection stays open for reading.
+        """
         transport = self._transport
         if transport is not None and not transport.is_closing() and transport.can_write_eof():
             transport.write_eof()
