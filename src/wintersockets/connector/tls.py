@@ -437,14 +437,16 @@ def tls_error(
     timeout: float | None = None,
     alpn: Sequence[str] = (),
     established: bool = False,
+    starttls: bool = False,
 ) -> SocketError:
     """A :class:`SocketError` that says why TLS with ``server_hostname`` failed.
 
     Pass what the handshake raised, or with ``established=True`` what a read or write
     raised after it (TLS 1.3 servers reject a client certificate only then). ``timeout``
     is the handshake timeout in seconds and ``alpn`` the protocols offered, both only for
-    the message. The error's ``__cause__`` is ``exc``; raise it with
-    ``raise tls_error(...) from exc``.
+    the message; ``starttls`` says the handshake upgraded a plain-text connection, whose
+    usual mistakes the message then names. The error's ``__cause__`` is ``exc``; raise it
+    with ``raise tls_error(...) from exc``.
     """
     failure = classify_tls_error(exc)
     detail = _ssl_detail(exc)
@@ -460,6 +462,12 @@ def tls_error(
             )
         case TLSFailure.UNTRUSTED:
             hint = f"{detail}: trust its CA with TLSSettings(ca_file=...) or ca_data=..."
+        case TLSFailure.NOT_TLS if starttls:
+            hint = (
+                f"{detail}: the server sent plain text where the handshake was expected; "
+                "call start_tls() only once the server has agreed to TLS, after reading "
+                "its whole reply"
+            )
         case TLSFailure.NOT_TLS:
             hint = (
                 f"{detail}: is it a plain-text port? use secure_transport='off', or "
@@ -467,7 +475,11 @@ def tls_error(
             )
         case TLSFailure.TIMEOUT:
             after = f" after {timeout:g} s" if timeout is not None else ""
-            hint = f"no answer{after}: the peer accepted the connection but never finished it"
+            hint = (
+                f"no answer{after}: did the server agree to TLS before start_tls()?"
+                if starttls
+                else f"no answer{after}: the peer accepted the connection but never finished it"
+            )
         case TLSFailure.NO_COMMON_VERSION:
             hint = f"{detail}: the server may be too old, see TLSSettings(minimum_version=...)"
         case TLSFailure.NO_COMMON_ALPN:
@@ -556,7 +568,9 @@ async def upgrade_tls(
     Wraps ``loop.start_tls()``, which, unlike :func:`connect_tls`, does **not** call
     ``protocol.connection_made``: hand the returned transport to the protocol yourself.
     Bytes the plain transport had already received and delivered stay with its old
-    protocol; pause reading on it before the last plain-text reply if that matters.
+    protocol; what arrives from now on is the handshake's. Pause reading on the plain
+    transport as soon as the server's go-ahead is read (``Socket.start_tls()`` does), so
+    no later plain text reaches the old protocol.
 
     Args:
         transport: the plain transport; on failure asyncio closes it.
@@ -582,7 +596,11 @@ async def upgrade_tls(
         )
     except (OSError, TimeoutError) as exc:
         raise tls_error(
-            exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
+            exc,
+            server_hostname=server_hostname,
+            timeout=handshake_timeout,
+            alpn=alpn,
+            starttls=True,
         ) from exc
     if tls_transport is None:  # only if the loop was closed meanwhile
         raise SocketError(f"start_tls() with {server_hostname!r} failed: the loop is closing")
