@@ -14,14 +14,13 @@ policy, so that "nothing arrived" means the policy stopped it, not a wrong addre
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 from typing import Any
 
 import pytest
 
 from tests.peers.listeners import (
     listener,
+    loopback_name,
     loopback_pair,
     no_socket_leak,
     same_port_listeners,
@@ -77,20 +76,6 @@ CARRIED = [
 ]
 # Names reserved for loopback (RFC 6761 §6.3): refused without a lookup, like literals.
 LOOPBACK_NAMES = ["localhost", "localhost.", "LOCALHOST", "api.localhost", "a.b.localhost."]
-
-
-def loopback_name() -> str:
-    """A name other than localhost that resolves to loopback only (the host's own name)."""
-    for name in (socket.gethostname(), "localhost.localdomain", "ip6-localhost"):
-        try:
-            infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-        except OSError:
-            continue
-        if "localhost" not in name and all(
-            ipaddress.ip_address(entry[4][0]).is_loopback for entry in infos
-        ):
-            return name
-    pytest.skip("no name other than localhost resolves to loopback on this machine")
 
 
 async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
@@ -281,14 +266,15 @@ async def test_allowed_networks_let_traffic_through(host: str) -> None:
     if host == "name":
         host = loopback_name()
     shown = f"[{host}]" if host == "::1" else host
-    async with serve(peer_host) as peer:
-        sock = Connector(policy=policy).connect(f"{shown}:{peer.port}")
-        conn = await peer.accept()
-        info = await asyncio.wait_for(sock.opened, LIMIT)
-        mapped = host.startswith("[::ffff:")
-        assert info.remote_address == (f"{host}:{peer.port}" if mapped else peer.address)
-        await assert_echo(sock, conn)
-        await close(sock)
+    with no_socket_leak():
+        async with serve(peer_host) as peer:
+            sock = Connector(policy=policy).connect(f"{shown}:{peer.port}")
+            conn = await peer.accept()
+            info = await asyncio.wait_for(sock.opened, LIMIT)
+            mapped = host.startswith("[::ffff:")
+            assert info.remote_address == (f"{host}:{peer.port}" if mapped else peer.address)
+            await assert_echo(sock, conn)
+            await close(sock)
 
 
 async def test_an_allowed_network_opens_only_itself() -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.peers.listeners import Listener, black_hole, closed_port, listener, no_socket_leak
+from tests.peers.listeners import (
+    Listener,
+    black_hole,
+    closed_port,
+    listener,
+    loopback_name,
+    no_socket_leak,
+)
 from wintersockets.connector.dial import check_literal_destination, dial
 from wintersockets.connector.egress import EgressPolicy
 from wintersockets.connector.proxy import parse_proxy_url
@@ -53,20 +59,6 @@ IPV6_LOOPBACK_SPELLINGS = [
     "0000:0000:0000:0000:0000:0000:0000:0001",
     "::0:1",
 ]
-
-
-def loopback_name() -> str:
-    """A name other than localhost that resolves to loopback only (the host's own name)."""
-    for name in (socket.gethostname(), "localhost.localdomain", "ip6-localhost"):
-        try:
-            infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-        except OSError:
-            continue
-        if name != "localhost" and all(
-            ipaddress.ip_address(entry[4][0]).is_loopback for entry in infos
-        ):
-            return name
-    pytest.skip("no name other than localhost resolves to loopback on this machine")
 
 
 async def accept_one(peer: Listener) -> socket.socket:

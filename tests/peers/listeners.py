@@ -14,6 +14,7 @@
   does. (With ``listen(0)`` Linux queues one connection; a filler connection takes that
   place, and SYNs that arrive while the queue is full are dropped.)
   :func:`full_accept_queue` does the same to a listener made with ``backlog=0``.
+- :func:`loopback_name` is a name, not ``localhost``, that resolves to loopback.
 - :func:`closed_port` is a port on which nothing listens (connections are refused).
 - :func:`no_socket_leak` fails if the block leaves a socket file descriptor open.
 - :func:`stand_in_resolver` makes the running loop's ``getaddrinfo`` answer chosen names
@@ -27,12 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import select
 import socket
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 __all__ = [
     "Listener",
@@ -42,6 +46,7 @@ __all__ = [
     "closed_port",
     "full_accept_queue",
     "listener",
+    "loopback_name",
     "loopback_pair",
     "no_socket_leak",
     "open_socket_fds",
@@ -198,6 +203,24 @@ def closed_port(host: str = "127.0.0.1") -> int:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def loopback_name() -> str:
+    """A name other than localhost that resolves to loopback only (the host's own name).
+
+    Skips the test when there is none: the test needs a name that only a lookup reveals
+    as loopback.
+    """
+    for name in (socket.gethostname(), "localhost.localdomain", "ip6-localhost"):
+        try:
+            infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except OSError:
+            continue
+        if "localhost" not in name.lower() and all(
+            ipaddress.ip_address(entry[4][0]).is_loopback for entry in infos
+        ):
+            return name
+    pytest.skip("no name other than localhost resolves to loopback on this machine")
 
 
 def open_socket_fds() -> set[int]:
