@@ -57,11 +57,11 @@ def convert_transformer(transformer: object) -> TransformerRecord:
     if transformer is None:
         return TransformerRecord()
     check_dictionary(transformer, "transformer")
-    cancel = callback_member(transformer, "cancel", "transformer")
-    flush = callback_member(transformer, "flush", "transformer")
+    cancel = callback_member(transformer, "cancel", "transformer", 1)
+    flush = callback_member(transformer, "flush", "transformer", 1)
     readable_type = _reserved_member(transformer, "readable_type", "readableType")
-    start = callback_member(transformer, "start", "transformer")
-    transform = callback_member(transformer, "transform", "transformer")
+    start = callback_member(transformer, "start", "transformer", 1)
+    transform = callback_member(transformer, "transform", "transformer", 2)
     writable_type = _reserved_member(transformer, "writable_type", "writableType")
     if readable_type is not None:
         raise ValueError(

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypedDict
 
+from ._callbacks import fit_arguments
+
 if TYPE_CHECKING:
     from .writable_controller import WritableStreamDefaultController
 
@@ -63,16 +65,21 @@ def check_dictionary(source: object, what: str) -> None:
         raise TypeError(f"{what} must be an object or a mapping, got {source!r}")
 
 
-def callback_member(source: object, name: str, what: str) -> Any:
+def callback_member(source: object, name: str, what: str, arguments: int) -> Any:
     """A callable dictionary member, or ``None`` when absent.
+
+    The spec calls it with ``arguments`` positional arguments; one declaring fewer is
+    called with the leading ones only, as JavaScript would.
 
     Raises:
         TypeError: the member is present but not callable.
     """
     value = dictionary_member(source, name)
-    if value is not None and not callable(value):
+    if value is None:
+        return None
+    if not callable(value):
         raise TypeError(f"{what}.{name} must be callable, got {value!r}")
-    return value
+    return fit_arguments(value, arguments)
 
 
 def convert_underlying_sink(underlying_sink: object) -> UnderlyingSinkRecord:
@@ -87,11 +94,11 @@ def convert_underlying_sink(underlying_sink: object) -> UnderlyingSinkRecord:
     if underlying_sink is None:
         return UnderlyingSinkRecord()
     check_dictionary(underlying_sink, "underlying sink")
-    abort = callback_member(underlying_sink, "abort", "underlying sink")
-    close = callback_member(underlying_sink, "close", "underlying sink")
-    start = callback_member(underlying_sink, "start", "underlying sink")
+    abort = callback_member(underlying_sink, "abort", "underlying sink", 1)
+    close = callback_member(underlying_sink, "close", "underlying sink", 0)
+    start = callback_member(underlying_sink, "start", "underlying sink", 1)
     sink_type = dictionary_member(underlying_sink, "type")
-    write = callback_member(underlying_sink, "write", "underlying sink")
+    write = callback_member(underlying_sink, "write", "underlying sink", 2)
     if sink_type is not None:
         raise ValueError(
             f"underlying sink type is reserved and must be absent or None, got {sink_type!r}"

@@ -11,15 +11,16 @@ downstream looks at the user's object again.
 
 JavaScript calls a callback with more arguments than it declares without complaint, and
 ported sources often write ``cancel()`` without the reason. A callback that takes no
-positional argument is therefore called without one.
+positional argument is therefore called without one (``_callbacks.py``).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypedDict
+
+from ._callbacks import fit_arguments
 
 __all__ = ["UnderlyingSourceDict"]
 
@@ -75,29 +76,13 @@ def dictionary_member(source: object, snake: str, camel: str | None = None) -> o
     return None if value is _MISSING else value
 
 
-def _takes_an_argument(fn: Callable[..., object]) -> bool:
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # some builtins have no signature: assume they do
-        return True
-    positional = (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.VAR_POSITIONAL,
-    )
-    return any(p.kind in positional for p in signature.parameters.values())
-
-
 def _callback(source: object, name: str) -> Callable[[Any], object] | None:
     value = dictionary_member(source, name)
     if value is None:
         return None
     if not callable(value):
         raise TypeError(f"underlying source {name} must be callable, got {value!r}")
-    if _takes_an_argument(value):
-        return value
-    no_argument: Callable[[], object] = value
-    return lambda _argument: no_argument()
+    return fit_arguments(value, 1)
 
 
 def enforce_range_unsigned(value: object, what: str) -> int:
