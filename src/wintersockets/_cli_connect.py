@@ -4,6 +4,11 @@ Standard input goes to the socket's ``writable``, the ``readable`` goes to stand
 both as raw bytes. When standard input ends, the writable is closed, which half-closes the
 connection (FIN), and whatever still arrives is printed until the peer closes. Only the
 public API is used: everything here can be done by any program.
+
+Over TLS the same holds, except that closing the writable sends nothing (asyncio's TLS
+cannot half-close): output is printed until the server closes. With ``starttls`` the
+protocol's plain-text exchange runs first (:func:`~wintersockets.starttls_dialogues.negotiate`),
+then the relay runs over the socket ``start_tls()`` returned.
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from wintersockets._cli_echo import EchoServer
-from wintersockets.connector.connector import connect
+from wintersockets.connector.connector import Connector, connect
 from wintersockets.errors import SocketError
+from wintersockets.starttls_dialogues import negotiate
 
 if TYPE_CHECKING:
+    from wintersockets.connector.tls import TLSSettings
+    from wintersockets.socket.info import SocketInfo
     from wintersockets.socket.socket import Socket
 
-__all__ = ["StdinReader", "one_line", "run_connect"]
+__all__ = ["StdinReader", "describe_connection", "one_line", "run_connect"]
 
 _CHUNK = 65536
 _CLOSE_TIMEOUT = 10.0
@@ -84,6 +92,24 @@ def one_line(exc: BaseException) -> str:
     return " | ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
+def describe_connection(info: SocketInfo) -> list[str]:
+    """What ``connect`` prints about an open connection: where, and for TLS, the
+    protocol version, cipher, ALPN protocol and the server's certificate."""
+    alpn = f", alpn {info.alpn}" if info.alpn is not None else ""
+    lines = [f"connected to {info.remote_address} from {info.local_address}{alpn}"]
+    tls = info.tls
+    if tls is not None:
+        lines.append(
+            f"tls: {tls.version}, cipher {tls.cipher}, alpn {info.alpn or 'none'}, "
+            f"server name {tls.server_hostname!r}"
+        )
+        expires = "unknown" if tls.not_after is None else f"{tls.not_after:%Y-%m-%d %H:%M:%S} UTC"
+        lines.append(
+            f"certificate: subject {tls.subject!r}, issuer {tls.issuer!r}, expires {expires}"
+        )
+    return lines
+
+
 async def run_connect(
     address: str | None,
     options: Mapping[str, object],
@@ -91,6 +117,8 @@ async def run_connect(
     stdin_fd: int,
     stdout: BinaryIO,
     stderr: TextIO,
+    tls: TLSSettings | None = None,
+    starttls: str | None = None,
 ) -> int:
     """Connect to ``address`` (or to an embedded echo server) and relay standard I/O.
 
@@ -101,6 +129,9 @@ async def run_connect(
         stdin_fd: The descriptor to send from.
         stdout: Where received bytes go.
         stderr: Where the connection's ``SocketInfo`` and errors go.
+        tls: TLS settings for a ``Connector`` (e.g. another CA); ``None``: the defaults.
+        starttls: With ``secure_transport="starttls"``, the protocol whose exchange
+            precedes ``start_tls()`` (see :data:`~wintersockets.starttls_dialogues.PROTOCOLS`).
 
     Returns:
         The exit status: 0 when the connection closed cleanly, 1 otherwise.
@@ -109,26 +140,52 @@ async def run_connect(
         if address is None:
             server = await stack.enter_async_context(EchoServer("127.0.0.1", 0))
             address = server.address
-        return await _session(address, options, stdin_fd, stdout, stderr)
+        return await _session(address, options, stdin_fd, stdout, stderr, tls, starttls)
     raise AssertionError("unreachable")  # pragma: no cover - mypy cannot see the return
 
 
+def _error(stderr: TextIO, exc: BaseException) -> int:
+    print(f"wintersockets: {one_line(exc)}", file=stderr, flush=True)
+    return 1
+
+
 async def _session(
-    address: str, options: Mapping[str, object], stdin_fd: int, stdout: BinaryIO, stderr: TextIO
+    address: str,
+    options: Mapping[str, object],
+    stdin_fd: int,
+    stdout: BinaryIO,
+    stderr: TextIO,
+    tls: TLSSettings | None,
+    starttls: str | None,
 ) -> int:
+    sockets: list[Socket] = []
     try:
-        sock = connect(address, options)
+        sock = (connect if tls is None else Connector(tls=tls).connect)(address, options)
     except SocketError as exc:
-        print(f"wintersockets: {one_line(exc)}", file=stderr, flush=True)
-        return 1
+        return _error(stderr, exc)
+    sockets.append(sock)
     try:
+        if starttls is not None:
+            try:
+                info = await sock.opened
+                print(
+                    f"connected to {info.remote_address} from {info.local_address}, "
+                    f"plain text until {starttls} agrees to STARTTLS",
+                    file=stderr,
+                    flush=True,
+                )
+                sock = await negotiate(sock, starttls)
+            except Exception as exc:
+                return _error(stderr, exc)
+            sockets.append(sock)
         return await _relay(sock, bool(options.get("allow_half_open")), stdin_fd, stdout, stderr)
     finally:
         # Cancelled (Ctrl-C) or failed half-way: do not leave the connection open.
-        if not sock.closed.done():
-            with contextlib.suppress(Exception, TimeoutError):
-                async with asyncio.timeout(_CLOSE_TIMEOUT):
-                    await sock.close()
+        for each in reversed(sockets):
+            if not each.closed.done():
+                with contextlib.suppress(Exception, TimeoutError):
+                    async with asyncio.timeout(_CLOSE_TIMEOUT):
+                        await each.close()
 
 
 async def _relay(
@@ -137,14 +194,9 @@ async def _relay(
     try:
         info = await sock.opened
     except Exception as exc:
-        print(f"wintersockets: {one_line(exc)}", file=stderr, flush=True)
-        return 1
-    alpn = f", alpn {info.alpn}" if info.alpn is not None else ""
-    print(
-        f"connected to {info.remote_address} from {info.local_address}{alpn}",
-        file=stderr,
-        flush=True,
-    )
+        return _error(stderr, exc)
+    for line in describe_connection(info):
+        print(line, file=stderr, flush=True)
     upload = asyncio.create_task(_upload(sock, StdinReader(stdin_fd)))
     try:
         await _download(sock, stdout)

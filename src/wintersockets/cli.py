@@ -5,6 +5,8 @@ Everything it does goes through the public API, so it doubles as an example::
     echo hello | wintersockets connect            # round trip through an embedded echo server
     wintersockets serve 127.0.0.1:7000            # an echo server, until Ctrl-C
     wintersockets connect 127.0.0.1:7000 --half-open
+    wintersockets connect example.com:443 --tls --alpn h2,http/1.1
+    wintersockets connect mail.example.com:587 --starttls smtp --ca ca.pem
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from wintersockets._cli_connect import run_connect
 from wintersockets._cli_echo import parse_listen_address, serve_forever
+from wintersockets.connector.tls import TLSSettings
+from wintersockets.starttls_dialogues import PROTOCOLS
 
 __all__ = ["build_parser", "connect_options", "main"]
 
@@ -39,10 +43,16 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _alpn_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected protocol names separated by commas: {text!r}")
+    return names
+
+
 def _add_connect_arguments(parser: argparse.ArgumentParser) -> None:
     """``connect``'s arguments; each option maps to a ``connect()`` option in
-    :func:`connect_options`. TLS options (``--tls``, ``--sni``, ``--alpn``, ``--ca``,
-    ``--starttls``) belong in their own argument group here."""
+    :func:`connect_options`, or to the ``Connector`` (``--ca``)."""
     parser.add_argument(
         "address",
         nargs="?",
@@ -55,12 +65,57 @@ def _add_connect_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow_half_open=True: keep sending standard input after the peer's FIN",
     )
+    tls = parser.add_argument_group(
+        "TLS",
+        "The server's certificate is verified against the system's trust store (or --ca). "
+        "On connect, its subject, issuer and expiry, the TLS version, cipher and ALPN "
+        "protocol go to standard error.",
+    )
+    mode = tls.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--tls", action="store_true", help='secure_transport="on": TLS from the start'
+    )
+    mode.add_argument(
+        "--starttls",
+        choices=PROTOCOLS,
+        metavar="PROTOCOL",
+        help='secure_transport="starttls": speak PROTOCOL until the server agrees to TLS '
+        f"({', '.join(PROTOCOLS)}), upgrade with start_tls(), then relay over TLS",
+    )
+    tls.add_argument("--sni", metavar="NAME", help="the server name to send and verify")
+    tls.add_argument(
+        "--alpn",
+        type=_alpn_list,
+        metavar="PROTOCOLS",
+        help="ALPN protocols to offer, most preferred first, e.g. h2,http/1.1",
+    )
+    tls.add_argument(
+        "--ca", metavar="FILE", help="trust the CAs in this PEM file instead of the system's"
+    )
 
 
 def connect_options(args: argparse.Namespace) -> dict[str, object]:
     """The keyword options for ``connect()`` that the parsed ``connect`` arguments ask for."""
     options: dict[str, object] = {"allow_half_open": args.half_open}
+    if args.tls:
+        options["secure_transport"] = "on"
+    elif args.starttls:
+        options["secure_transport"] = "starttls"
+    if args.sni is not None:
+        options["sni"] = args.sni
+    if args.alpn:
+        options["alpn"] = args.alpn
     return options
+
+
+def _check_connect_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.command != "connect":
+        return
+    secure = args.tls or args.starttls
+    if not secure and (args.sni is not None or args.alpn or args.ca is not None):
+        parser.error("--sni, --alpn and --ca need --tls or --starttls")
+    if secure and args.address is None:
+        parser.error("--tls and --starttls need an ADDRESS (the embedded server is plain TCP)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +165,8 @@ def _run_connect(args: argparse.Namespace) -> Coroutine[Any, Any, int]:
         stdin_fd=sys.stdin.fileno(),
         stdout=sys.stdout.buffer,
         stderr=sys.stderr,
+        tls=None if args.ca is None else TLSSettings(ca_file=args.ca),
+        starttls=args.starttls,
     )
 
 
@@ -135,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        _check_connect_arguments(parser, args)
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
