@@ -316,6 +316,59 @@ async def test_start_tls_before_open_upgrades_once_connected() -> None:
         await settled(tls.closed)
 
 
+async def test_start_tls_stops_reading_until_the_hand_over() -> None:
+    """From start_tls() on, what the server sends stays in the kernel for the TLS layer:
+    the old readable gets none of it, though the flush of a big write takes a while."""
+    async with serve() as peer:
+        sock = connect(peer.address, secure_transport="starttls")
+        conn = await peer.accept()
+        await asyncio.wait_for(sock.opened, TIMEOUT)
+        conn.stop_reading()
+        writer = sock.writable.get_writer()
+        write = writer.write(b"x" * (16 << 20))  # more than the kernel buffers hold
+        reader = sock.readable.get_reader()
+        pending_read = reader.read()
+        tls = sock.start_tls()
+        conn.send(b"the server's TLS handshake")
+        await asyncio.sleep(0.05)
+        assert not pending_read.done()  # reading is held while the flush waits
+        assert not sock.closed.done()
+        conn.resume_reading()
+        await asyncio.wait_for(write, TIMEOUT)
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+        assert (await pending_read).done  # ended at the hand-over, with nothing read
+        tls.close()
+        await settled(tls.opened)
+        assert isinstance(tls.opened.exception(), SocketError)
+
+
+async def test_plain_text_delivered_after_start_tls_fails_the_upgrade_and_stays_readable() -> None:
+    """Bytes already on their way when reading paused (the loop may still deliver them)
+    are kept on the old readable, and the upgrade refuses to go on."""
+    async with serve() as peer:
+        sock = connect(peer.address, secure_transport="starttls")
+        conn = await peer.accept()
+        await asyncio.wait_for(sock.opened, TIMEOUT)
+        conn.stop_reading()
+        write = sock.writable.get_writer().write(b"x" * (16 << 20))
+        tls = sock.start_tls()
+        # What a transport does with data it read just before pause_reading() took effect.
+        sock._bridge.data_received(b"late")
+        conn.resume_reading()
+        await asyncio.wait_for(write, TIMEOUT)
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+        assert sock.upgraded
+        await settled(tls.opened)
+        error = failure(tls.opened)
+        assert isinstance(error, SocketError)
+        assert "sent 4 bytes of plain text after start_tls() was called" in str(error)
+        reader = sock.readable.get_reader()
+        assert (await reader.read()).value == b"late"
+        assert (await reader.read()).done
+        await settled(tls.closed)
+        await conn.wait_eof()  # the connection was dropped
+
+
 async def test_a_peer_that_closes_at_once_closes_the_socket_without_help() -> None:
     # The FIN can arrive before the connection attempt has returned: the automatic FIN
     # (decision 3) must still follow once the socket is open.

@@ -228,6 +228,19 @@ def test_half_open_socket_stays_open_until_the_application_shuts_writing() -> No
     assert machine.finish_due
 
 
+@pytest.mark.parametrize("allow_half_open", [False, True])
+def test_a_connection_that_cannot_half_close_answers_the_peers_fin_whatever_allow_half_open(
+    allow_half_open: bool,
+) -> None:
+    """TLS over asyncio: the peer's close ends the connection in both directions."""
+    machine = SocketMachine(allow_half_open=allow_half_open)
+    machine.handle(E.CONNECTED)
+    machine.half_closeable = False
+    machine.handle(ReadEvent.PEER_FIN)
+    assert machine.fin_due
+    assert machine.allow_half_open is allow_half_open
+
+
 def test_transitions_are_logged_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
     machine = SocketMachine(allow_half_open=False, name="example.com:80")
     with caplog.at_level(logging.DEBUG, logger="wintersockets.socket"):
