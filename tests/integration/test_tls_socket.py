@@ -426,3 +426,23 @@ async def test_nginx_small_file_then_the_server_closes_the_tls_socket(
         assert settled_exception(sock.closed) is None
     finally:
         await close_and_settle(sock)
+
+
+@pytest.mark.parametrize("proxy", ["socks5_proxy", "http_proxy"])
+async def test_tls_through_a_proxy_verifies_the_destination_not_the_proxy(
+    tls_certs: TLSCerts, nginx_server: NginxServer, proxy: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue(proxy).url
+    connector = Connector(tls=TLSSettings(ca_file=tls_certs.ca), proxy=url)
+    sock = connector.connect(
+        {"hostname": "localhost", "port": nginx_server.port}, secure_transport="on"
+    )
+    try:
+        info = await opened(sock)
+        assert info.tls is not None
+        assert info.tls.server_hostname == "localhost"
+        status, _, body = await https_get(sock, "/hello.txt")
+        assert status == b"HTTP/1.1 200 OK"
+        assert body == HELLO
+    finally:
+        await close_and_settle(sock)
