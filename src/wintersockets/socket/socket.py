@@ -87,6 +87,17 @@ class Socket:
     (or why it failed), and writes made before that are queued.
 
     ``async with connect(...) as sock:`` closes the socket when the block ends.
+
+    Over TLS (``secure_transport="on"``, or the socket ``start_tls()`` returns) two things
+    differ, because asyncio's TLS transports cannot half-close:
+
+    * closing the writable flushes the writes and ends the write direction, but sends
+      nothing: the peer is not told (no close_notify), and the socket keeps reading until
+      the peer closes or ``close()`` is called;
+    * the peer's close (close_notify, or a bare FIN) ends the connection in both
+      directions whatever ``allow_half_open`` says: the readable ends after the data
+      received, the writable closes (writes still queued fail with a ``SocketError``
+      saying so) and ``closed`` resolves.
     """
 
     __slots__ = (
@@ -176,7 +187,10 @@ class Socket:
 
     @property
     def allow_half_open(self) -> bool:
-        """Whether the writable stays usable after the peer's FIN (DESIGN.md decision 3)."""
+        """Whether the writable stays usable after the peer's FIN (DESIGN.md decision 3).
+
+        Over TLS the peer's close ends the connection whatever this says (see the class).
+        """
         return self._machine.allow_half_open
 
     # -- the spec's methods ------------------------------------------------------------------
