@@ -12,6 +12,12 @@ The connection is made in steps, each one method, so that each can be extended a
 2. :meth:`Connector.open_transport` wraps it in an asyncio transport (and, for
    ``secure_transport="on"``, in TLS) with the socket's protocol;
 3. :meth:`Connector.upgrader` gives the socket what ``start_tls()`` needs.
+
+A plain connection to an IP literal, with neither egress policy nor proxy, takes steps 1
+and 2 in one ``loop.create_connection()`` call (:func:`~.dial.connect_literal`: the
+whole connect runs in C on uvloop), which fails with the same errors. A subclass that
+overrides :meth:`~Connector.dial` or :meth:`~Connector.open_transport` always gets them
+called.
 """
 
 from __future__ import annotations
@@ -30,13 +36,14 @@ from wintersockets.socket.socket import Socket, Upgrader, UpgradeStep
 from wintersockets.transport.errors import connect_error
 
 from .address import SocketAddress, parse_address
-from .dial import check_literal_destination, dial
+from .dial import canonical_literal, check_literal_destination, connect_literal, dial
 from .egress import EgressPolicy
 from .options import SocketOptions, SocketOptionsKwargs, parse_options
 from .proxy import ProxySettings, parse_proxy_url
 from .tls import TLSSettings, client_context, connect_tls, tls_server_hostname, upgrade_tls
 
 if TYPE_CHECKING:
+    from .happy_eyeballs import AddrInfo
     from .options import SocketOptionsDict
 
 __all__ = ["Connector", "connect"]
@@ -172,12 +179,19 @@ class Connector:
     ) -> None:
         # Connection failures are translated here, once: every cause is chained.
         timeout = self.connect_timeout
+        direct = self._direct_target(address, options)
         try:
             if timeout is None:
+                if direct is not None:
+                    await connect_literal(lambda: protocol, direct, str(address))
+                    return
                 sock = await self.dial(address.hostname, address.port)
                 await self.open_transport(sock, protocol, address, options)
                 return
             async with asyncio.timeout(timeout):
+                if direct is not None:
+                    await connect_literal(lambda: protocol, direct, str(address))
+                    return
                 sock = await self.dial(address.hostname, address.port)
                 await self.open_transport(sock, protocol, address, options)
         except SocketError:
@@ -189,6 +203,20 @@ class Connector:
             ) from exc
         except OSError as exc:
             raise connect_error(exc, str(address)) from exc
+
+    def _direct_target(self, address: SocketAddress, options: SocketOptions) -> AddrInfo | None:
+        # The fast path (connect_literal): a plain connection to a canonical IP literal with
+        # neither policy nor proxy, when dial() and open_transport() are this class's own;
+        # a subclass that overrides either always gets the seams called.
+        if (
+            self.policy is not None
+            or self.proxy is not None
+            or options.secure_transport == "on"
+            or type(self).dial is not Connector.dial
+            or type(self).open_transport is not Connector.open_transport
+        ):
+            return None
+        return canonical_literal(address.hostname, address.port)
 
     async def dial(self, hostname: str, port: int) -> socket.socket:
         """A connected, non-blocking ``socket.socket`` to ``hostname:port``.

@@ -42,7 +42,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
+import os
 import socket
+from collections.abc import Callable
 
 from wintersockets.connector.egress import (
     EgressPolicy,
@@ -56,6 +58,7 @@ from wintersockets.connector.happy_eyeballs import (
     DEFAULT_DELAY,
     AddrInfo,
     DialError,
+    attempt_failed,
     format_sockaddr,
     interleave_addrinfos,
     race_connections,
@@ -132,6 +135,63 @@ async def dial(
             f"connecting to {description!r}{through} timed out after {timeout:g} seconds:"
             " check that the host is reachable, or allow a longer timeout"
         ) from exc
+
+
+def canonical_literal(hostname: str, port: int) -> AddrInfo | None:
+    """The address to connect to, if ``hostname`` is an IP literal written canonically.
+
+    Canonically means as ``ipaddress`` writes it, with no zone id (``"127.0.0.1"``,
+    ``"::1"``): then resolving and formatting it, as :func:`dial` does, gives it back
+    unchanged. Names and other spellings (``"127.1"``, ``"0:0::1"``) give ``None``.
+    """
+    try:
+        packed = socket.inet_pton(socket.AF_INET, hostname)
+    except OSError:
+        if ":" not in hostname or "%" in hostname:
+            return None
+        try:
+            canonical = str(ipaddress.IPv6Address(hostname))
+        except ValueError:
+            return None
+        if canonical != hostname:
+            return None
+        return (
+            socket.AF_INET6,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+            "",
+            (hostname, port, 0, 0),
+        )
+    if socket.inet_ntop(socket.AF_INET, packed) != hostname:
+        return None
+    return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (hostname, port))
+
+
+async def connect_literal(
+    protocol_factory: Callable[[], asyncio.BaseProtocol], info: AddrInfo, description: str
+) -> asyncio.BaseTransport:
+    """Connect to a :func:`canonical_literal` address and give the connection a transport.
+
+    The fast path of :func:`dial` followed by ``loop.create_connection(sock=...)``, when
+    there is neither an egress policy nor a proxy and the destination is a literal: one
+    ``loop.create_connection(host, port)`` call, which uvloop runs entirely in C and the
+    default loop without a lookup. Failures are the ones :func:`dial` raises.
+
+    Raises:
+        DialError: The connection failed; the ``OSError`` is chained as the cause.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        transport, _ = await loop.create_connection(protocol_factory, info[4][0], info[4][1])
+    except OSError as exc:
+        failure = exc
+    else:
+        return transport
+    if failure.errno is not None:
+        # As dial's own attempt reports it: the errno's OSError subclass with the system's
+        # message (the default loop words it "Connect call failed (address)").
+        failure = OSError(failure.errno, os.strerror(failure.errno))
+    raise attempt_failed(description, info, failure) from failure
 
 
 def check_literal_destination(hostname: str, port: int, policy: EgressPolicy | None) -> None:

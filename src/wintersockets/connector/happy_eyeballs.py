@@ -135,8 +135,7 @@ async def race_connections(
         try:
             return await _attempt(loop, infos[0])
         except OSError as failure:
-            failure.add_note(f"while connecting to {format_sockaddr(infos[0][4])}")
-            raise _all_failed(description, [(infos[0], failure)]) from failure
+            raise attempt_failed(description, infos[0], failure) from failure
     pending: dict[asyncio.Task[socket.socket], AddrInfo] = {}
     failures: list[tuple[AddrInfo, OSError]] = []
     winner: socket.socket | None = None
@@ -244,6 +243,15 @@ async def _cancel_and_reap(pending: dict[asyncio.Task[socket.socket], AddrInfo])
         if task.exception() is None:  # finished connecting before the cancel landed
             task.result().close()
     return cancelled
+
+
+def attempt_failed(description: str | None, info: AddrInfo, failure: OSError) -> DialError:
+    """The error of a dial whose only attempt, to ``info``, failed with ``failure``.
+
+    Notes the address on ``failure``, which becomes the error's ``__cause__``.
+    """
+    failure.add_note(f"while connecting to {format_sockaddr(info[4])}")
+    return _all_failed(description, [(info, failure)])
 
 
 def _all_failed(description: str | None, failures: list[tuple[AddrInfo, OSError]]) -> DialError:
