@@ -161,25 +161,32 @@ class Connector:
             SocketError: The address or an option is malformed.
             RuntimeError: No asyncio event loop is running.
         """
-        parsed = parse_address(address)
+        parsed = _parse_text(address) if type(address) is str else parse_address(address)
         parsed_options = parse_options(options, kwargs)
         if self.policy is not None:
             # A literal destination is judged now; a name once it resolves (opened rejects).
             check_literal_destination(parsed.hostname, parsed.port, self.policy)
+        direct = self._direct_target(parsed, parsed_options)
         return Socket(
-            functools.partial(self._open, parsed, parsed_options),
+            functools.partial(self._open, parsed, parsed_options, direct),
             name=str(parsed),
             secure_transport=parsed_options.secure_transport,
             allow_half_open=parsed_options.allow_half_open,
             upgrader=self.upgrader(parsed, parsed_options),
+            # The fast path ends with the transport's connection_made: open the socket then
+            # (not under a connect_timeout, whose expiry could still undo the connection).
+            opened_by_connection_made=direct is not None and self.connect_timeout is None,
         )
 
     async def _open(
-        self, address: SocketAddress, options: SocketOptions, protocol: asyncio.BaseProtocol
+        self,
+        address: SocketAddress,
+        options: SocketOptions,
+        direct: AddrInfo | None,
+        protocol: asyncio.BaseProtocol,
     ) -> None:
         # Connection failures are translated here, once: every cause is chained.
         timeout = self.connect_timeout
-        direct = self._direct_target(address, options)
         try:
             if timeout is None:
                 if direct is not None:
@@ -340,6 +347,13 @@ class Connector:
             f"happy_eyeballs_delay={self.happy_eyeballs_delay!r}, "
             f"tls_handshake_timeout={self.tls_handshake_timeout!r})"
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_text(address: str) -> SocketAddress:
+    # Programs connect to the same few addresses again and again; a SocketAddress is
+    # immutable, and a malformed address raises (nothing is cached for it).
+    return parse_address(address)
 
 
 _default_connector = Connector()

@@ -40,6 +40,7 @@ The timeout covers the whole dial: resolution, every attempt, and the proxy hand
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import math
 import os
@@ -137,12 +138,14 @@ async def dial(
         ) from exc
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_literal(hostname: str, port: int) -> AddrInfo | None:
     """The address to connect to, if ``hostname`` is an IP literal written canonically.
 
     Canonically means as ``ipaddress`` writes it, with no zone id (``"127.0.0.1"``,
     ``"::1"``): then resolving and formatting it, as :func:`dial` does, gives it back
     unchanged. Names and other spellings (``"127.1"``, ``"0:0::1"``) give ``None``.
+    Cached: the answer depends on the arguments alone, and is an immutable tuple.
     """
     try:
         packed = socket.inet_pton(socket.AF_INET, hostname)

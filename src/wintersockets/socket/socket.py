@@ -106,6 +106,7 @@ class Socket:
         "_closed",
         "_handover",
         "_machine",
+        "_made",
         "_name",
         "_open_task",
         "_opened",
@@ -125,6 +126,7 @@ class Socket:
         secure_transport: SecureTransport = "off",
         allow_half_open: bool = False,
         upgrader: Upgrader | None = None,
+        opened_by_connection_made: bool = False,
     ) -> None:
         loop = _running_loop()
         self._name = name
@@ -140,7 +142,13 @@ class Socket:
         closed: asyncio.Future[None] = loop.create_future()
         self._opened = opened
         self._closed = closed
-        self._bridge = StreamBridge.create(self, opened, name)
+        # With opened_by_connection_made, the opener's last step is the transport's
+        # connection_made (a plain loop.create_connection): the bridge reports it, and
+        # `opened` resolves then, a loop turn before the opener returns.
+        self._made = False
+        self._bridge = StreamBridge.create(
+            self, opened, name, report_connection_made=opened_by_connection_made
+        )
         self._open_task = loop.create_task(self._open(opener))
 
     # -- the spec's attributes ---------------------------------------------------------------
@@ -327,15 +335,18 @@ class Socket:
             await opener(self._bridge)
         except asyncio.CancelledError:
             self._open_task = None
-            if self._machine.state is not _S.CLOSED:
+            if self._machine.state is not _S.CLOSED and not self._made:
                 self._connect_failed(SocketError(f"connecting to {self._name!r} was cancelled"))
             raise
         except Exception as exc:
             self._open_task = None
+            if self._made:
+                raise  # a bug: connection_made was to be the opener's last step
             self._connect_failed(exc)
             return
         self._open_task = None
-        self._connected()
+        if not self._made:
+            self._connected()
 
     def _connected(self) -> None:
         self._machine.handle(SocketEvent.CONNECTED)
@@ -391,7 +402,8 @@ class Socket:
             if reason is None
             else as_exception(reason)
         )
-        self._bridge.error_readable(closed_error(self._name, "was closed"))
+        if self._bridge.reading:
+            self._bridge.error_readable(closed_error(self._name, "was closed"))
         self._bridge.abort_writable(error if reason is None else reason)
         _reject(self._opened, error)
         _resolve(self._closed)
@@ -400,7 +412,8 @@ class Socket:
         # Decision 4: reads fail at once; writes already accepted are flushed, then the
         # connection closes (writable_closing() does it when the flush is done).
         bridge = self._bridge
-        bridge.error_readable(closed_error(self._name, "is closing: close() was called"))
+        if bridge.reading:
+            bridge.error_readable(closed_error(self._name, "is closing: close() was called"))
         flush = bridge.close_writable()
         if flush is not None:
             mark_as_handled(flush)
@@ -410,6 +423,10 @@ class Socket:
         # close arrives in the closing state and closes the connection.
 
     # -- what the bridge reports (BridgeListener) --------------------------------------------
+
+    def connection_made(self) -> None:
+        self._made = True
+        self._connected()
 
     def peer_fin(self) -> None:
         machine = self._machine

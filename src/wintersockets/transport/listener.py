@@ -18,6 +18,9 @@ __all__: list[str] = []
 class BridgeListener(Protocol):
     """What the socket layer hears from a bridge. Each call runs synchronously."""
 
+    def connection_made(self) -> None:
+        """The transport is connected; told only to a bridge created to report it."""
+
     def peer_fin(self) -> None:
         """The peer sent FIN; the readable is closed after the data already received."""
 

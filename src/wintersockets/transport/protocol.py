@@ -139,6 +139,7 @@ class StreamBridge(asyncio.BaseProtocol):
         "_read_open",
         "_readable",
         "_reading_paused",
+        "_report_made",
         "_scratch",
         "_switchable",
         "_transport",
@@ -172,6 +173,8 @@ class StreamBridge(asyncio.BaseProtocol):
     _read_open: bool
     _readable: ReadableStream[bytes] | None
     _reading_paused: bool
+    # Whether connection_made is reported to the listener (see create()).
+    _report_made: bool
     _scratch: memoryview | None
     _switchable: bool
     _transport: asyncio.Transport | None
@@ -183,7 +186,12 @@ class StreamBridge(asyncio.BaseProtocol):
 
     @classmethod
     def create(
-        cls, listener: BridgeListener, opened: asyncio.Future[Any], name: str
+        cls,
+        listener: BridgeListener,
+        opened: asyncio.Future[Any],
+        name: str,
+        *,
+        report_connection_made: bool = False,
     ) -> StreamBridge:
         """A bridge not yet attached to a transport.
 
@@ -193,6 +201,8 @@ class StreamBridge(asyncio.BaseProtocol):
                 a close made before wait for it (the writable queues what follows), and
                 fail with its rejection reason.
             name: ``host:port``, for error messages.
+            report_connection_made: tell the listener when the transport calls
+                ``connection_made`` (for a socket whose opener ends with it).
         """
         self: StreamBridge = object.__new__(_DataBridge if SWITCH_READ_MODE else _BufferedBridge)
         self._listener = listener
@@ -212,6 +222,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._readable = None
         self._read_controller = None
         self._reading_paused = False
+        self._report_made = report_connection_made
         self._scratch = None
         self._switchable = False
         self._writable = None
@@ -308,6 +319,8 @@ class StreamBridge(asyncio.BaseProtocol):
             # starts reading after connection_made() returns, so pause again after it.
             self._pause_reading()
             asyncio.get_running_loop().call_soon(self._repause)
+        if self._report_made:
+            self._listener.connection_made()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -582,6 +595,11 @@ class StreamBridge(asyncio.BaseProtocol):
             return None
         ssl_object: ssl.SSLObject | None = transport.get_extra_info("ssl_object")
         return ssl_object
+
+    @property
+    def reading(self) -> bool:
+        """Whether the readable may still get data: not ended, errored nor cancelled."""
+        return self._read_open
 
     @property
     def half_closeable(self) -> bool:
