@@ -244,7 +244,12 @@ async def test_a_refused_client_certificate_breaks_the_connection_with_the_ssl_e
             writer = sock.writable.get_writer()
             writer.write(b"let me in\n").add_done_callback(lambda f: f.exception())
         exc = await rejection(sock.closed)
-        assert_socket_error(exc, cause=ssl.SSLError)
+        assert_socket_error(
+            exc,
+            match="(the TLS connection with '127.0.0.1.*' failed|could not establish TLS "
+            "with '127.0.0.1'): the server requires a client certificate or rejected ours",
+            cause=ssl.SSLError,
+        )
     finally:
         await close_and_settle(sock)
 

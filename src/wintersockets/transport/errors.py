@@ -18,6 +18,8 @@ import ssl
 
 from wintersockets.errors import SocketError
 
+from .tls_errors import TLSFailure, classify_tls_error, tls_error
+
 __all__: list[str] = []
 
 # Short, lowercase reasons for the errors a connection commonly meets; others use strerror.
@@ -65,12 +67,23 @@ def connect_error(exc: BaseException, address: str) -> SocketError:
 
 
 def broken_error(exc: BaseException, address: str) -> SocketError:
-    """The ``SocketError`` for an open connection to ``address`` that failed (RST, EPIPE...)."""
+    """The ``SocketError`` for an open connection to ``address`` that failed (RST, EPIPE...).
+
+    A TLS alert on an established connection (a TLS 1.3 server refusing the client's
+    certificate after the handshake, say) is worded by :func:`.tls_errors.tls_error`.
+    """
     if isinstance(exc, SocketError):
         return exc
+    if isinstance(exc, ssl.SSLError) and classify_tls_error(exc) not in _NOT_WORTH_NAMING:
+        return tls_error(exc, server_hostname=address, established=True)
     error = SocketError(f"the connection to {address!r} broke: {describe(exc)}")
     error.__cause__ = exc
     return error
+
+
+# What an established connection's failure says better in plain words: an unexpected EOF
+# is the peer hanging up, and an unknown alert gains nothing from the TLS wording.
+_NOT_WORTH_NAMING = frozenset({TLSFailure.CLOSED, TLSFailure.OTHER})
 
 
 def closed_error(address: str, why: str) -> SocketError:
