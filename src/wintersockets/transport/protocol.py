@@ -7,10 +7,10 @@ transport's protocol, the ``readable`` byte stream's underlying source and the
 Reading
     When a BYOB read is pending, the kernel writes straight into the caller's buffer:
     ``get_buffer()`` returns ``byob_request.view`` and ``buffer_updated(n)`` responds with
-    ``n``. Otherwise data is enqueued as ``bytes`` for the default reader. The readable
-    has a high-water mark of :data:`READ_HIGH_WATER_MARK` bytes; when its queue reaches it
-    the transport's reading is paused, and the stream's ``pull`` resumes it, so the
-    kernel's receive window pushes back on the peer.
+    ``n``. Otherwise data goes to the default read waiting for it, or is enqueued as
+    ``bytes``. When the readable's queue holds :data:`READ_HIGH_WATER_MARK` bytes the
+    transport's reading is paused, and the stream's ``pull`` (a read finding the queue
+    empty) resumes it, so the kernel's receive window pushes back on the peer.
 
     Which protocol interface the transport drives was chosen by measurement (loopback,
     128-256 MiB downloads, interleaved with raw asyncio clients in the same run). uvloop
@@ -47,11 +47,18 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from wintersockets.streams._promises import transform_promise
 from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
+    readable_byte_stream_controller_enqueue_chunk_to_queue,
     set_up_readable_byte_stream_controller,
+)
+from wintersockets.streams.default_reader import (
+    ReadableStreamDefaultReader,
+    drop_abandoned_requests,
+    request_is_abandoned,
 )
 from wintersockets.streams.readable_stream import (
     ReadableStream,
     initialize_readable_stream,
+    readable_stream_fulfill_read_request,
     readable_stream_get_num_read_requests,
     readable_stream_has_default_reader,
 )
@@ -74,12 +81,21 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-# Bytes the readable may hold unread before reading pauses. Measured: a high-water mark of
-# 0 (the spec's default for byte streams) pauses and resumes the transport around every
-# read and halves download speed on the default loop; from 64 KiB to 1 MiB makes no
-# difference measurable on loopback. 256 KiB holds one full read of the default loop, and
-# an idle socket holds no buffer either way.
+# Bytes the readable may hold unread before reading pauses. Measured: pausing as soon as
+# anything is queued pauses and resumes the transport around every read and halves
+# download speed on the default loop; from 64 KiB to 1 MiB makes no difference measurable
+# on loopback. 256 KiB holds one full read of the default loop, and an idle socket holds
+# no buffer either way.
 READ_HIGH_WATER_MARK: Final = 256 * 1024
+# The readable stream's own high-water mark. Pausing is decided by READ_HIGH_WATER_MARK
+# above, not by the stream's desired size; this only decides when the stream calls pull
+# (each call costs a loop callback): with 1, when its queue runs empty, so reading resumes
+# while the application handles the last chunk. A larger mark makes it pull after nearly
+# every chunk for nothing. 0 (the spec's default for byte streams: pull only when a read
+# waits) saves a pull per BYOB read, but makes streams/pipe.py spin on a closed source
+# (its read loop reads again after a read's close steps) in
+# tests/integration/test_integrity.py::test_pipe_to_relays_one_socket_into_another_with_its_fin.
+STREAM_HIGH_WATER_MARK: Final = 1
 # Bytes the writable may queue before ``desired_size`` reaches 0, on top of the
 # transport's own buffer (whose limits asyncio sets: 64 KiB high, 16 KiB low).
 WRITE_HIGH_WATER_MARK: Final = 64 * 1024
@@ -262,7 +278,7 @@ class StreamBridge(asyncio.BaseProtocol):
             _return_none,
             self._pull,
             self._cancel,
-            READ_HIGH_WATER_MARK,
+            STREAM_HIGH_WATER_MARK,
             None,
         )
         self._readable = readable
@@ -417,7 +433,10 @@ class StreamBridge(asyncio.BaseProtocol):
     # -- the readable's underlying source ----------------------------------------------------
 
     def _deliver(self, data: bytes) -> None:
-        """Queue received bytes that no BYOB read took; pause reading once enough wait."""
+        """Hand received bytes that no BYOB read took to a waiting read, or queue them.
+
+        Reading pauses once enough wait in the queue.
+        """
         controller = self._read_controller
         if controller is None:
             early = self._early
@@ -427,6 +446,36 @@ class StreamBridge(asyncio.BaseProtocol):
             self._early_size += len(data)
             if self._early_size >= READ_HIGH_WATER_MARK:
                 self._pause_reading()
+            return
+        stream = controller._stream
+        if (
+            stream._state == "readable"
+            and not controller._close_requested
+            and not controller._pending_pull_intos
+        ):
+            # Fast paths, crossing into the streams layer: ReadableByteStreamControllerEnqueue
+            # for the cases it meets here, minus what they make void. The transfer: `data`
+            # is a new bytes. No pull-into descriptors (the readable has no auto-allocate
+            # size, and no BYOB read is pending). Its last step, CallPullIfNeeded, could
+            # only call our own _pull, which does nothing here: with no read waiting,
+            # ShouldCallPull is false (the queue now holds at least the stream's high-water
+            # mark of 1 byte); with one waiting, reading is not paused, so there is nothing
+            # to resume (and the next read that finds the queue empty pulls anyway).
+            reader = stream._reader
+            if type(reader) is ReadableStreamDefaultReader:
+                requests = reader._read_requests
+                if requests and request_is_abandoned(requests[0]):
+                    drop_abandoned_requests(requests)
+                if requests:
+                    if self._reading_paused:
+                        controller.enqueue(data)  # its pull resumes reading
+                        return
+                    # A read is waiting, so nothing is queued: the chunk is that read's.
+                    readable_stream_fulfill_read_request(stream, data, False)
+                    return
+            # No read waiting: the chunk joins the queue.
+            readable_byte_stream_controller_enqueue_chunk_to_queue(controller, data, 0, len(data))
+            self._pause_reading_if_full()
             return
         controller.enqueue(data)
         self._pause_reading_if_full()
@@ -463,7 +512,7 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def _pause_reading_if_full(self) -> None:
         controller = self._read_controller
-        if controller is not None and controller._strategy_hwm - controller._queue_total_size <= 0:
+        if controller is not None and controller._queue_total_size >= READ_HIGH_WATER_MARK:
             self._pause_reading()
 
     def _pause_reading(self) -> None:
