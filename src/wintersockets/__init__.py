@@ -22,7 +22,7 @@ from wintersockets.connector import (
 from wintersockets.errors import SocketError
 
 # socket
-from wintersockets.socket import Socket, SocketInfo
+from wintersockets.socket import Socket, SocketInfo, TLSInfo
 
 # Grouped by layer above; kept sorted here.
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "SocketAddress",
     "SocketError",
     "SocketInfo",
+    "TLSInfo",
     "TLSSettings",
     "connect",
 ]

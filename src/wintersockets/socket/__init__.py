@@ -7,7 +7,7 @@ and transition of a socket's lifecycle as tables. Sockets are made by the connec
 
 from __future__ import annotations
 
-from wintersockets.socket.info import SocketInfo
+from wintersockets.socket.info import SocketInfo, TLSInfo
 from wintersockets.socket.socket import Socket
 
-__all__ = ["Socket", "SocketInfo"]
+__all__ = ["Socket", "SocketInfo", "TLSInfo"]
