@@ -187,3 +187,35 @@ async def test_two_pipes_in_sequence_into_one_destination() -> None:
     await ReadableStream(counting_source(2)).pipe_to(ws)
     assert received == [0, 1, 2, 0, 1]
     await ws.get_writer().closed
+
+
+async def test_a_source_that_closes_while_the_destination_wants_more_ends_the_pipe() -> None:
+    """The read that finds the source closed is the last: the pipe does not read again."""
+
+    def start(controller: Any) -> None:
+        controller.enqueue("a")
+        controller.enqueue("b")
+        controller.close()
+
+    written: list[str] = []
+    source = ReadableStream({"start": start})
+    dest = WritableStream({"write": written.append}, {"high_water_mark": 10})
+    await asyncio.wait_for(source.pipe_to(dest), 5)
+    assert written == ["a", "b"]
+    assert dest._state == "closed"
+
+
+async def test_a_source_that_errors_while_the_destination_wants_more_ends_the_pipe() -> None:
+    def start(controller: Any) -> None:
+        controller.enqueue("a")
+
+    def pull(controller: Any) -> None:
+        controller.error(error1)
+
+    written: list[str] = []
+    source = ReadableStream({"start": start, "pull": pull})
+    dest = WritableStream({"write": written.append}, {"high_water_mark": 10})
+    pipe = source.pipe_to(dest)
+    await asyncio.wait([pipe], timeout=5)
+    await assert_rejects(pipe, error1)
+    assert written == ["a"]

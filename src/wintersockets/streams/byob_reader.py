@@ -17,7 +17,7 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol, final
 
-from ._promises import new_promise, promise_rejected_with, reject_promise, resolve_promise
+from ._promises import promise_rejected_with, reject_promise, resolve_promise
 from ._types import ReadResult
 from ._underlying_source import enforce_range_unsigned
 from .default_reader import (
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["ReadIntoRequest", "ReadableStreamBYOBReader"]
 
 _tuple_new = tuple.__new__
+_Future = asyncio.Future
 
 
 class ReadIntoRequest(Protocol):
@@ -59,7 +60,9 @@ class _BYOBReaderReadIntoRequest(PromiseRequest):
     __slots__ = ()
 
     def chunk_steps(self, chunk: memoryview) -> None:
-        resolve_promise(self._promise, _tuple_new(ReadResult, (chunk, False)))
+        promise = self._promise  # resolve_promise(), inlined
+        if not promise.done():
+            promise.set_result(_tuple_new(ReadResult, (chunk, False)))
 
     def close_steps(self, chunk: memoryview | None) -> None:
         resolve_promise(self._promise, _tuple_new(ReadResult, (chunk, True)))
@@ -141,17 +144,33 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
             checked = _check_view(view)
         except TypeError as exc:
             return promise_rejected_with(exc)
-        if min == 0:
-            return promise_rejected_with(TypeError("min must be greater than 0, got 0"))
-        length = checked.nbytes // checked.itemsize
-        if min > length:
-            return promise_rejected_with(
-                ValueError(f"min must be at most the view's {length} elements, got {min!r}")
-            )
-        if self._stream is None:
+        if min != 1:  # a view holds at least one element
+            if min == 0:
+                return promise_rejected_with(TypeError("min must be greater than 0, got 0"))
+            length = checked.nbytes // checked.itemsize
+            if min > length:
+                return promise_rejected_with(
+                    ValueError(f"min must be at most the view's {length} elements, got {min!r}")
+                )
+        stream = self._stream
+        if stream is None:
             return promise_rejected_with(_released_error("read from"))
-        promise: asyncio.Future[ReadResult] = new_promise()
-        readable_stream_byob_reader_read(self, checked, min, _BYOBReaderReadIntoRequest(promise))
+        # The promise is made on the loop the reader was made on, as new_promise() would,
+        # minus a lookup (as in ReadableStreamDefaultReader.read()).
+        promise: asyncio.Future[ReadResult] = _Future(loop=self._loop)
+        if stream._state is ERRORED:
+            readable_stream_byob_reader_read(
+                self, checked, min, _BYOBReaderReadIntoRequest(promise)
+            )
+            return promise
+        # ReadableStreamBYOBReaderRead, inlined for a stream that is not errored.
+        stream._disturbed = True
+        readable_byte_stream_controller_pull_into(
+            stream._controller,  # type: ignore[arg-type]  # a BYOB reader's is a byte one
+            checked,
+            min,
+            _BYOBReaderReadIntoRequest(promise),
+        )
         return promise
 
     def release_lock(self) -> None:
@@ -225,4 +244,4 @@ from .byob_request import (  # noqa: E402
     readable_byte_stream_controller_pull_into,
 )
 from .byte_controller import ReadableByteStreamController  # noqa: E402
-from .readable_stream import ReadableStream, is_readable_stream_locked  # noqa: E402
+from .readable_stream import ERRORED, ReadableStream, is_readable_stream_locked  # noqa: E402

@@ -40,12 +40,13 @@ class PullIntoDescriptor:
     https://streams.spec.whatwg.org/#pull-into-descriptor
 
     ``buffer`` is a writable, one-dimensional byte ``memoryview``; ``view_format`` is the
-    format of the view the result is cast back to (the spec's view constructor).
+    format of the view the result is cast back to (the spec's view constructor). The
+    spec's [[bufferByteLength]] is ``buffer.nbytes``: nothing reads it, since a Python
+    buffer is never transferred.
     """
 
     __slots__ = (
         "buffer",
-        "buffer_byte_length",
         "byte_length",
         "byte_offset",
         "bytes_filled",
@@ -66,7 +67,6 @@ class PullIntoDescriptor:
         reader_type: ReaderType,
     ) -> None:
         self.buffer = buffer
-        self.buffer_byte_length = buffer.nbytes
         self.byte_offset = byte_offset
         self.byte_length = byte_length
         self.bytes_filled = 0
@@ -193,6 +193,47 @@ class ReadableStreamBYOBRequest:
             raise TypeError(_INVALIDATED)
         assert self._view is not None
         assert self._view.nbytes > 0
+        # Fast path: the one pending read into a buffer, of a BYOB reader, filled to its
+        # minimum with whole elements while the stream is readable (a socket's recv_into).
+        # Collapses ReadableByteStreamControllerRespond, RespondInternal (with its
+        # InvalidateBYOBRequest) and RespondInReadableState: FillHeadPullIntoDescriptor,
+        # ShiftPendingPullInto, no remainder to clone, ProcessPullIntoDescriptorsUsingQueue
+        # (nothing left pending, so nothing filled), CommitPullIntoDescriptor with
+        # ConvertPullIntoDescriptor and ReadableStreamFulfillReadIntoRequest; then
+        # CallPullIfNeeded. Anything else (errors included) takes the spec's path.
+        pending = controller._pending_pull_intos
+        descriptor = pending[0]
+        filled = descriptor.bytes_filled + bytes_written
+        stream = controller._stream
+        if (
+            bytes_written
+            and filled >= descriptor.minimum_fill
+            and filled <= descriptor.byte_length
+            and len(pending) == 1
+            and descriptor.reader_type == "byob"
+            and stream._state is READABLE
+            and filled % descriptor.element_size == 0
+        ):
+            # A "byob" descriptor means the stream's reader is the BYOB reader whose
+            # first read-into request it serves.
+            reader = stream._reader
+            assert type(reader) is ReadableStreamBYOBReader
+            requests = reader._read_into_requests
+            request = requests[0]
+            if not (isinstance(request, PromiseRequest) and request._promise.done()):
+                self._controller = None
+                self._view = None
+                controller._byob_request = None
+                descriptor.bytes_filled = filled
+                pending.popleft()
+                start = descriptor.byte_offset
+                view = descriptor.buffer[start : start + filled]
+                if descriptor.view_format != "B":
+                    view = cast_view(view, descriptor.view_format)
+                requests.popleft()
+                request.chunk_steps(view)
+                readable_byte_stream_controller_call_pull_if_needed(controller)
+                return
         readable_byte_stream_controller_respond(controller, bytes_written)
 
     def respond_with_new_view(self, view: Buffer) -> None:
@@ -357,26 +398,29 @@ def readable_byte_stream_controller_pull_into(
     stream = controller._stream
     element_size = view.itemsize
     minimum_fill = min * element_size
-    assert element_size <= minimum_fill <= view.nbytes
+    byte_length = view.nbytes
+    assert element_size <= minimum_fill <= byte_length
     assert minimum_fill % element_size == 0
     # TransferArrayBuffer(view.[[ViewedArrayBuffer]]) cannot be done in Python: the read
     # fills the caller's buffer through a byte view of it.
     buffer = view.cast("B")
+    view_format = view.format
     pull_into_descriptor = PullIntoDescriptor(
-        buffer, 0, buffer.nbytes, minimum_fill, element_size, view.format, "byob"
+        buffer, 0, byte_length, minimum_fill, element_size, view_format, "byob"
     )
-    if controller._pending_pull_intos:
-        forget_abandoned_reads(controller)
-    if controller._pending_pull_intos:
-        controller._pending_pull_intos.append(pull_into_descriptor)
+    pending = controller._pending_pull_intos
+    if pending:
+        forget_abandoned_reads(controller)  # removes from `pending` in place
+    if pending:
+        pending.append(pull_into_descriptor)
         # No CallPullIfNeeded: the desired size did not change, and the source already knows
         # that at least one read into a buffer is pending.
         readable_stream_add_read_into_request(stream, read_into_request)
         return
-    if stream._state == "closed":
+    if stream._state is CLOSED:
         empty_view = buffer[0:0]
-        if view.format != "B":
-            empty_view = cast_view(empty_view, view.format)
+        if view_format != "B":
+            empty_view = cast_view(empty_view, view_format)
         read_into_request.close_steps(empty_view)
         return
     if controller._queue_total_size > 0:
@@ -397,8 +441,12 @@ def readable_byte_stream_controller_pull_into(
             readable_byte_stream_controller_error(controller, e)
             read_into_request.error_steps(e)
             return
-    controller._pending_pull_intos.append(pull_into_descriptor)
-    readable_stream_add_read_into_request(stream, read_into_request)
+    pending.append(pull_into_descriptor)
+    # ReadableStreamAddReadIntoRequest, inlined: the reader is a BYOB reader (this is its
+    # read) and the stream is readable.
+    reader = stream._reader
+    assert type(reader) is ReadableStreamBYOBReader
+    reader._read_into_requests.append(read_into_request)
     readable_byte_stream_controller_call_pull_if_needed(controller)
 
 
@@ -566,6 +614,7 @@ def readable_byte_stream_controller_respond_with_new_view(
 
 
 # See readable_stream.py for why these imports come last.
+from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
 from .byte_controller import (  # noqa: E402
     readable_byte_stream_controller_call_pull_if_needed,
     readable_byte_stream_controller_enqueue_cloned_chunk_to_queue,
@@ -577,8 +626,14 @@ from .byte_controller import (  # noqa: E402
     readable_byte_stream_controller_process_pull_into_descriptors_using_queue,
     readable_byte_stream_controller_shift_pending_pull_into,
 )
-from .default_reader import ReadableStreamDefaultReader, request_is_abandoned  # noqa: E402
+from .default_reader import (  # noqa: E402
+    PromiseRequest,
+    ReadableStreamDefaultReader,
+    request_is_abandoned,
+)
 from .readable_stream import (  # noqa: E402
+    CLOSED,
+    READABLE,
     readable_stream_add_read_into_request,
     readable_stream_fulfill_read_into_request,
     readable_stream_fulfill_read_request,

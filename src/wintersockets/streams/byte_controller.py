@@ -30,6 +30,8 @@ import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, final
 
+from ._promises import get_loop
+
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
@@ -78,6 +80,7 @@ class ReadableByteStreamController:
         "_pulling",
         "_queue",
         "_queue_total_size",
+        "_settles_sync_pulls_at_once",
         "_started",
         "_strategy_hwm",
         "_stream",
@@ -93,6 +96,8 @@ class ReadableByteStreamController:
     _pulling: bool
     _queue: deque[tuple[bytes, int, int]]
     _queue_total_size: int
+    # Not in the spec: see set_up_readable_byte_stream_controller.
+    _settles_sync_pulls_at_once: bool
     _started: bool
     _strategy_hwm: float
     _stream: ReadableStream[bytes]
@@ -109,6 +114,9 @@ class ReadableByteStreamController:
 
         Write into ``byob_request.view`` and call ``byob_request.respond(n)``.
         """
+        byob_request = self._byob_request
+        if byob_request is not None:
+            return byob_request  # ReadableByteStreamControllerGetBYOBRequest's step 2
         return readable_byte_stream_controller_get_byob_request(self)
 
     @property
@@ -143,12 +151,49 @@ class ReadableByteStreamController:
             TypeError: ``chunk`` is not bytes-like or is empty, or the stream is closed,
                 closing or errored.
         """
+        stream = self._stream
+        if (
+            chunk.__class__ is bytes
+            and chunk
+            and not self._close_requested
+            and stream._state is READABLE
+            and not self._pending_pull_intos
+        ):
+            # Fast path: a non-empty `bytes` chunk (kept as is: the transfer) on a readable
+            # stream with no read into a buffer pending. Collapses
+            # ReadableByteStreamControllerEnqueue's steps for a default reader (the
+            # ProcessReadRequestsUsingQueue loop has nothing to serve: a read request waits
+            # only while the queue is empty; then EnqueueChunkToQueue, or
+            # ReadableStreamFulfillReadRequest) and for no reader or a BYOB reader without
+            # pending reads (EnqueueChunkToQueue; ProcessPullIntoDescriptorsUsingQueue has
+            # no descriptor to fill), then CallPullIfNeeded.
+            reader = stream._reader
+            if reader is None or type(reader) is ReadableStreamBYOBReader:
+                self._queue.append((chunk, 0, len(chunk)))
+                self._queue_total_size += len(chunk)
+                readable_byte_stream_controller_call_pull_if_needed(self)
+                return
+            if type(reader) is ReadableStreamDefaultReader:
+                requests = reader._read_requests
+                if not requests:
+                    self._queue.append((chunk, 0, len(chunk)))
+                    self._queue_total_size += len(chunk)
+                    readable_byte_stream_controller_call_pull_if_needed(self)
+                    return
+                request = requests[0]
+                if not self._queue and not (
+                    isinstance(request, PromiseRequest) and request._promise.done()
+                ):
+                    requests.popleft()
+                    request.chunk_steps(chunk)
+                    readable_byte_stream_controller_call_pull_if_needed(self)
+                    return
         buffer = as_chunk_buffer(chunk)
         if not buffer:
             raise TypeError("cannot enqueue an empty chunk: a byte stream's chunks hold bytes")
         if self._close_requested:
             raise TypeError("cannot enqueue: close() was already called")
-        state = self._stream._state
+        state = stream._state
         if state != "readable":
             raise TypeError(f"cannot enqueue: the stream is {state}")
         readable_byte_stream_controller_enqueue(self, buffer)
@@ -241,7 +286,23 @@ def readable_byte_stream_controller_call_pull_if_needed(
     controller: ReadableByteStreamController,
 ) -> None:
     """[ReadableByteStreamControllerCallPullIfNeeded] https://streams.spec.whatwg.org/#readable-byte-stream-controller-call-pull-if-needed"""
-    if not readable_byte_stream_controller_should_call_pull(controller):
+    # Steps 1-2: ReadableByteStreamControllerShouldCallPull, inlined (it runs several times
+    # per read); see that function for the spec's steps.
+    stream = controller._stream
+    if stream._state is not READABLE or controller._close_requested or not controller._started:
+        return
+    reader = stream._reader
+    if reader is None:
+        if controller._strategy_hwm - controller._queue_total_size <= 0:
+            return
+    elif type(reader) is ReadableStreamDefaultReader:
+        if not reader._read_requests and (
+            controller._strategy_hwm - controller._queue_total_size <= 0
+        ):
+            return
+    elif not reader._read_into_requests and (
+        controller._strategy_hwm - controller._queue_total_size <= 0
+    ):
         return
     if controller._pulling:
         controller._pull_again = True
@@ -249,6 +310,19 @@ def readable_byte_stream_controller_call_pull_if_needed(
     assert not controller._pull_again
     controller._pulling = True
     pull_promise = controller._pull_algorithm()
+    if pull_promise is None:
+        if controller._settles_sync_pulls_at_once:
+            # Not in the spec: see set_up_readable_byte_stream_controller. The steps upon
+            # fulfillment of pullPromise, now.
+            controller._pulling = False
+            if controller._pull_again:
+                controller._pull_again = False
+                readable_byte_stream_controller_call_pull_if_needed(controller)
+            return
+        # A promise resolved with undefined: its fulfillment steps run in a later turn, as
+        # the reaction would (react_to_algorithm's first case, without the checks).
+        get_loop().call_soon(controller._on_pull_fulfilled, None)
+        return
     react_to_algorithm(
         pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
     )
@@ -548,24 +622,23 @@ def readable_byte_stream_controller_should_call_pull(
 ) -> bool:
     """[ReadableByteStreamControllerShouldCallPull] https://streams.spec.whatwg.org/#readable-byte-stream-controller-should-call-pull"""
     stream = controller._stream
-    if stream._state != "readable":
+    if stream._state is not READABLE:
         return False
     if controller._close_requested:
         return False
     if not controller._started:
         return False
-    # Steps 5-6 with ReadableStreamHasDefaultReader, ReadableStreamGetNumReadRequests and
-    # their BYOB counterparts inlined: this runs on every read.
+    # Steps 5-7 with ReadableStreamHasDefaultReader, ReadableStreamGetNumReadRequests,
+    # their BYOB counterparts and GetDesiredSize inlined (the stream is readable): this
+    # runs on every read.
     reader = stream._reader
     if reader is not None:
-        if isinstance(reader, ReadableStreamDefaultReader):
+        if type(reader) is ReadableStreamDefaultReader:
             if reader._read_requests:
                 return True
         elif reader._read_into_requests:
             return True
-    desired_size = readable_byte_stream_controller_get_desired_size(controller)
-    assert desired_size is not None
-    return desired_size > 0
+    return controller._strategy_hwm - controller._queue_total_size > 0
 
 
 def set_up_readable_byte_stream_controller(
@@ -576,8 +649,18 @@ def set_up_readable_byte_stream_controller(
     cancel_algorithm: CancelAlgorithm,
     high_water_mark: float,
     auto_allocate_chunk_size: int | None,
+    *,
+    settle_sync_pulls_at_once: bool = False,
 ) -> None:
     """[SetUpReadableByteStreamController] https://streams.spec.whatwg.org/#set-up-readable-byte-stream-controller
+
+    Not in the spec: with ``settle_sync_pulls_at_once``, a pull algorithm that returns
+    ``None`` counts as done when it returns. The steps upon fulfillment of its promise
+    (clear [[pulling]], pull again if asked to meanwhile) then run at once instead of one
+    turn later, which saves a loop callback per pull. What changes is only when a pull
+    asked for while another is "in flight" happens: at once, rather than after that turn.
+    Ask for it only for a pull algorithm that no one else can observe and that may run
+    again at any time (a socket's, which resumes reading), not for a user's source.
 
     Raises:
         Exception: whatever ``start_algorithm`` raised.
@@ -599,6 +682,7 @@ def set_up_readable_byte_stream_controller(
     controller._cancel_algorithm = cancel_algorithm
     controller._auto_allocate_chunk_size = auto_allocate_chunk_size
     controller._pending_pull_intos = deque()
+    controller._settles_sync_pulls_at_once = settle_sync_pulls_at_once
     stream._controller = controller
     start_result = start_algorithm()
     react_to_algorithm(
@@ -655,10 +739,12 @@ from .default_controller import (  # noqa: E402
 )
 from .default_reader import (  # noqa: E402
     NO_CHUNK,
+    PromiseRequest,
     ReadableStreamDefaultReader,
     request_is_abandoned,
 )
 from .readable_stream import (  # noqa: E402
+    READABLE,
     ReadableStream,
     is_readable_stream_locked,
     readable_stream_add_read_request,

@@ -52,7 +52,9 @@ def react_to_algorithm(
     A future or awaitable is reacted to; any other value counts as a promise fulfilled
     with it, and ``on_fulfilled`` runs in a later loop iteration, as a reaction would.
     """
-    if isinstance(result, asyncio.Future) or inspect.isawaitable(result):
+    if result is None:
+        get_loop().call_soon(on_fulfilled, None)
+    elif isinstance(result, asyncio.Future) or inspect.isawaitable(result):
         upon_promise(promise_resolved_with_result(result), on_fulfilled, on_rejected)
     else:
         get_loop().call_soon(on_fulfilled, result)
@@ -256,6 +258,11 @@ def readable_stream_default_controller_call_pull_if_needed(
     assert not controller._pull_again
     controller._pulling = True
     pull_promise = controller._pull_algorithm()
+    if pull_promise is None:
+        # A promise resolved with undefined: its fulfillment steps run in a later turn, as
+        # the reaction would (react_to_algorithm's first case, without the checks).
+        get_loop().call_soon(controller._on_pull_fulfilled, None)
+        return
     react_to_algorithm(
         pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
     )
@@ -454,6 +461,7 @@ def source_algorithms(
 
 
 # See readable_stream.py for why these imports come last.
+from . import default_reader  # noqa: E402
 from .default_reader import NO_CHUNK, drop_abandoned_requests  # noqa: E402
 from .readable_stream import (  # noqa: E402
     ReadableStream,
@@ -464,3 +472,9 @@ from .readable_stream import (  # noqa: E402
     readable_stream_fulfill_read_request,
     readable_stream_get_num_read_requests,
 )
+
+# ReadableStreamDefaultReader.read()'s fast path serves queued chunks itself (see there).
+default_reader._DefaultController = ReadableStreamDefaultController
+default_reader._call_pull_if_needed = readable_stream_default_controller_call_pull_if_needed
+default_reader._clear_algorithms = readable_stream_default_controller_clear_algorithms
+default_reader._close_stream = readable_stream_close

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 from ._promises import (
@@ -36,6 +37,7 @@ from ._promises import (
 from ._types import ReadResult
 
 if TYPE_CHECKING:
+    from .default_controller import ReadableStreamDefaultController
     from .readable_stream import ReadableStream
 
 __all__ = ["ReadRequest", "ReadableStreamDefaultReader", "ReadableStreamGenericReader"]
@@ -45,6 +47,20 @@ T_contra = TypeVar("T_contra", contravariant=True)
 
 NO_CHUNK: Final = object()
 """What a controller's ``_pull_steps_from_queue()`` returns when no chunk is queued."""
+
+
+# ReadableStreamDefaultController and two of its operations, for read()'s fast path. This
+# module cannot import default_controller.py when it loads (see the module docstring);
+# that module fills these in when it loads, which is before any stream, and so any
+# reader, exists.
+def _not_loaded(_argument: object) -> None:
+    raise AssertionError("default_controller.py has not been loaded")
+
+
+_DefaultController: type[Any] = type(None)
+_call_pull_if_needed: Callable[[Any], None] = _not_loaded
+_clear_algorithms: Callable[[Any], None] = _not_loaded
+_close_stream: Callable[[Any], None] = _not_loaded
 
 _DONE: Final = ReadResult(None, True)
 # ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
@@ -98,7 +114,9 @@ class _DefaultReaderReadRequest(PromiseRequest):
     __slots__ = ()
 
     def chunk_steps(self, chunk: object) -> None:
-        resolve_promise(self._promise, _tuple_new(ReadResult, (chunk, False)))
+        promise = self._promise  # resolve_promise(), inlined
+        if not promise.done():
+            promise.set_result(_tuple_new(ReadResult, (chunk, False)))
 
     def close_steps(self) -> None:
         resolve_promise(self._promise, _DONE)
@@ -182,17 +200,42 @@ class ReadableStreamDefaultReader(ReadableStreamGenericReader, Generic[T]):
         stream = self._stream
         if stream is None:
             return promise_rejected_with(_released_error("read from"))
-        # Fast path: collapses ReadableStreamDefaultReaderRead, the controller's [[PullSteps]]
+        # Fast paths: collapse ReadableStreamDefaultReaderRead, the controller's [[PullSteps]]
         # when a chunk is queued, and the read request's chunk steps. A chunk can only be
         # queued while the stream is readable, so the state needs no check. The promise is
         # made on the loop the reader was made on, as new_promise() would, minus a lookup.
-        chunk = stream._controller._pull_steps_from_queue()
-        if chunk is not NO_CHUNK:
-            stream._disturbed = True
-            promise: asyncio.Future[ReadResult] = _Future(loop=self._loop)
-            promise.set_result(_tuple_new(ReadResult, (chunk, False)))
-            return promise
-        promise = new_promise()
+        controller = stream._controller
+        promise: asyncio.Future[ReadResult]
+        if type(controller) is _DefaultController:
+            default_controller: ReadableStreamDefaultController[T] = controller  # type: ignore[assignment]
+            queue = default_controller._queue
+            if queue:
+                # [[PullSteps]] steps 2.1-2.3 (ReadableStreamDefaultController's
+                # _pull_steps_from_queue, inlined: reads are hot), then the chunk steps.
+                stream._disturbed = True
+                chunk, size = queue.popleft()
+                total = default_controller._queue_total_size - size
+                if total < 0:  # rounding errors
+                    total = 0
+                default_controller._queue_total_size = total
+                if not queue and default_controller._close_requested:
+                    _clear_algorithms(default_controller)
+                    _close_stream(stream)
+                elif default_controller._strategy_hwm - total > 0:
+                    # With a chunk queued there is no pending read request, so
+                    # ShouldCallPull can only be true when the desired size is positive.
+                    _call_pull_if_needed(default_controller)
+                promise = _Future(loop=self._loop)
+                promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+                return promise
+        else:
+            chunk = controller._pull_steps_from_queue()
+            if chunk is not NO_CHUNK:
+                stream._disturbed = True
+                promise = _Future(loop=self._loop)
+                promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+                return promise
+        promise = _Future(loop=self._loop)
         readable_stream_default_reader_read(self, _DefaultReaderReadRequest(promise))
         return promise
 

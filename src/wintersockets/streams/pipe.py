@@ -244,12 +244,17 @@ class _Pipe:
             self._pump()
 
     def close_steps(self) -> None:
-        """[Read request] close steps: the source-closed reaction does the rest."""
-        self._reading = False
+        """[Read request] close steps: the source-closed reaction does the rest.
+
+        ``_reading`` stays set: the source has ended, and a read now would end at once
+        too, so the loop would read forever before that reaction could run.
+        """
 
     def error_steps(self, _e: object) -> None:
-        """[Read request] error steps: the source-errored reaction does the rest."""
-        self._reading = False
+        """[Read request] error steps: the source-errored reaction does the rest.
+
+        ``_reading`` stays set, as after the close steps.
+        """
 
     # -- the rules that propagate errors and closing, in the spec's order
 

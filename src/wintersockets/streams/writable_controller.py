@@ -10,6 +10,17 @@ reacting to it, ``process_write`` schedules the fulfillment steps with ``call_so
 is exactly when the reaction would have run; a write algorithm that raises schedules the
 rejection steps the same way. A synchronous sink thus costs one future per write: the one
 ``writer.write()`` returns.
+
+Faster path, for streams other layers create (``create_writable_stream``, as the socket's
+``writable``): such a stream may ask for a write algorithm that returns ``None`` to settle
+the write *at once*, in the same turn. ProcessWrite's "upon fulfillment of
+sinkWritePromise" steps (FinishInFlightWrite, DequeueValue, UpdateBackpressure,
+AdvanceQueueIfNeeded) then run before ``writer.write()`` returns, so an awaited write of a
+sink that took the chunk synchronously costs no loop turn. What changes is only when those
+steps run: the write's future is already resolved when ``write()`` returns, the desired
+size is back up at once, and queued writes reach the sink one after another without a turn
+in between. Streams built from a user's sink (the ``WritableStream`` constructor) and
+transform streams keep the spec's timing, which their callbacks can observe.
 """
 
 from __future__ import annotations
@@ -61,6 +72,7 @@ class WritableStreamDefaultController:
         "_loop",
         "_queue",
         "_queue_total_size",
+        "_settles_sync_writes_at_once",
         "_started",
         "_strategy_hwm",
         "_strategy_size_algorithm",
@@ -72,6 +84,8 @@ class WritableStreamDefaultController:
     _abort_controller: AbortController
     _close_algorithm: Callable[[], object] | None
     _loop: asyncio.AbstractEventLoop
+    # Not in the spec: see the module docstring's "faster path".
+    _settles_sync_writes_at_once: bool
     _queue: deque[tuple[Any, float]]
     _queue_total_size: float
     _started: bool
@@ -140,14 +154,18 @@ def set_up_writable_stream_default_controller(
     abort_algorithm: Callable[[object], object],
     high_water_mark: float,
     size_algorithm: SizeAlgorithm,
+    settle_sync_writes_at_once: bool = False,
 ) -> None:
     """[SetUpWritableStreamDefaultController] https://streams.spec.whatwg.org/#set-up-writable-stream-default-controller
+
+    ``settle_sync_writes_at_once`` is not in the spec: see the module docstring.
 
     Raises:
         Exception: whatever ``start_algorithm`` raises.
     """
     assert isinstance(stream, WritableStream)
     controller._loop = get_loop()
+    controller._settles_sync_writes_at_once = settle_sync_writes_at_once
     controller._stream = stream
     stream._controller = controller
     reset_queue(controller)
@@ -329,16 +347,32 @@ def writable_stream_default_controller_process_write(
     See the module docstring for the synchronous fast path.
     """
     stream = controller._stream
-    # WritableStreamMarkFirstWriteRequestInFlight, inlined.
-    assert stream._in_flight_write_request is None
-    stream._in_flight_write_request = stream._write_requests.popleft()
-    algorithm = controller._write_algorithm
-    assert algorithm is not None
-    try:
-        result = algorithm(chunk)
-    except Exception as exc:
-        controller._loop.call_soon(_process_write_rejected, controller, exc)
-        return
+    while True:
+        # WritableStreamMarkFirstWriteRequestInFlight, inlined.
+        assert stream._in_flight_write_request is None
+        stream._in_flight_write_request = stream._write_requests.popleft()
+        algorithm = controller._write_algorithm
+        assert algorithm is not None
+        try:
+            result = algorithm(chunk)
+        except Exception as exc:
+            controller._loop.call_soon(_process_write_rejected, controller, exc)
+            return
+        if result is not None or not controller._settles_sync_writes_at_once:
+            break
+        # The faster path (see the module docstring): the fulfillment steps, now. Their
+        # last step, AdvanceQueueIfNeeded, is this loop when it would process the next
+        # write, so a long queue does not recurse.
+        _finish_write(controller, stream)
+        if (
+            stream._state is not WRITABLE
+            or not controller._queue
+            or controller._queue[0][0] is CLOSE_SENTINEL
+            or stream._in_flight_write_request is not None
+        ):
+            writable_stream_default_controller_advance_queue_if_needed(controller)
+            return
+        chunk = controller._queue[0][0]
     if result is None:
         controller._loop.call_soon(_process_write_fulfilled, controller)
     elif isinstance(result, asyncio.Future):
@@ -351,8 +385,13 @@ def writable_stream_default_controller_process_write(
 
 def _process_write_fulfilled(controller: WritableStreamDefaultController) -> None:
     # ProcessWrite, step 4: upon fulfillment of sinkWritePromise.
-    # WritableStreamFinishInFlightWrite and DequeueValue, inlined.
-    stream = controller._stream
+    _finish_write(controller, controller._stream)
+    writable_stream_default_controller_advance_queue_if_needed(controller)
+
+
+def _finish_write(controller: WritableStreamDefaultController, stream: WritableStream) -> None:
+    # ProcessWrite, steps 4.1-4.5 (all but AdvanceQueueIfNeeded), with
+    # WritableStreamFinishInFlightWrite and DequeueValue inlined.
     request = stream._in_flight_write_request
     assert request is not None
     if not request.done():
@@ -371,7 +410,6 @@ def _process_write_fulfilled(controller: WritableStreamDefaultController) -> Non
         backpressure = controller._strategy_hwm - total <= 0
         if backpressure is not stream._backpressure:
             writable_stream_update_backpressure(stream, backpressure)
-    writable_stream_default_controller_advance_queue_if_needed(controller)
 
 
 def _process_write_rejected(controller: WritableStreamDefaultController, reason: object) -> None:
