@@ -7,10 +7,12 @@ transport's protocol, the ``readable`` byte stream's underlying source and the
 Reading
     When a BYOB read is pending, the kernel writes straight into the caller's buffer:
     ``get_buffer()`` returns ``byob_request.view`` and ``buffer_updated(n)`` responds with
-    ``n``. Otherwise data goes to the default read waiting for it, or is enqueued as
-    ``bytes``. When the readable's queue holds :data:`READ_HIGH_WATER_MARK` bytes the
-    transport's reading is paused, and the stream's ``pull`` (a read finding the queue
-    empty) resumes it, so the kernel's receive window pushes back on the peer.
+    ``n``; over plain TCP the read first tries the socket at once, so that it completes
+    inside ``read()`` when the bytes are there (see :meth:`StreamBridge._read_now`).
+    Otherwise data goes to the default read waiting for it, or is enqueued as ``bytes``.
+    When the readable's queue holds :data:`READ_HIGH_WATER_MARK` bytes the transport's
+    reading is paused, and the stream's ``pull`` (a read finding the queue empty) resumes
+    it, so the kernel's receive window pushes back on the peer.
 
     Which protocol interface the transport drives was chosen by measurement (loopback,
     128-256 MiB downloads, interleaved with raw asyncio clients in the same run). uvloop
@@ -40,6 +42,7 @@ call. Each stream is created on first use (see :class:`StreamBridge`).
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import weakref
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -104,6 +107,16 @@ WRITE_HIGH_WATER_MARK: Final = 64 * 1024
 SCRATCH_SIZE: Final = 256 * 1024
 # Whether the default loop's bridge switches between Protocol and BufferedProtocol.
 SWITCH_READ_MODE: Final = True
+# Bytes BYOB reads may take straight from the socket (see StreamBridge._read_now) before
+# one waits for the loop, so that a fast peer cannot keep the loop from running other
+# tasks: about what uvloop reads in one turn (libuv reads up to 32 times 64 KiB).
+READ_NOW_ALLOWANCE: Final = 1024 * 1024
+# The transports that read a plain TCP socket and keep no bytes of their own between
+# reads: a read on their socket's descriptor takes exactly the bytes they would take next.
+_PLAIN_TCP_TRANSPORTS: Final = frozenset(
+    {("asyncio.selector_events", "_SelectorSocketTransport"), ("uvloop.loop", "TCPTransport")}
+)
+_readv: Final = os.readv
 
 _scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
@@ -137,11 +150,13 @@ class StreamBridge(asyncio.BaseProtocol):
     """
 
     __slots__ = (
+        "_byob_paused",
         "_byob_request",
         "_detached",
         "_drain",
         "_early",
         "_early_size",
+        "_fd",
         "_half_closeable",
         "_held",
         "_late_bytes",
@@ -152,12 +167,14 @@ class StreamBridge(asyncio.BaseProtocol):
         "_outgoing_head",
         "_read_controller",
         "_read_end",
+        "_read_now_allowance",
         "_read_open",
         "_readable",
         "_reading_paused",
         "_report_made",
         "_scratch",
         "_switchable",
+        "_sync_error",
         "_transport",
         "_writable",
         "_write_controller",
@@ -165,12 +182,17 @@ class StreamBridge(asyncio.BaseProtocol):
         "_write_paused",
     )
 
+    # Reading is paused only until the next BYOB read (see buffer_updated), not for a
+    # full queue.
+    _byob_paused: bool
     _byob_request: ReadableStreamBYOBRequest | None
     _detached: bool
     _drain: asyncio.Future[None] | None
     # Data received before the readable exists, and how the read direction ended then.
     _early: list[bytes] | None
     _early_size: int
+    # The socket's descriptor, for BYOB reads made at once (-1: not plain TCP, or not now).
+    _fd: int
     # Whether the transport can send FIN and keep reading (TCP can; asyncio's TLS cannot).
     _half_closeable: bool
     # start_tls(): reading stays paused until the transport is handed over; bytes that
@@ -186,6 +208,7 @@ class StreamBridge(asyncio.BaseProtocol):
     _outgoing: list[bytes]
     _outgoing_head: int
     _read_controller: ReadableByteStreamController | None
+    _read_now_allowance: int
     _read_open: bool
     _readable: ReadableStream[bytes] | None
     _reading_paused: bool
@@ -193,6 +216,8 @@ class StreamBridge(asyncio.BaseProtocol):
     _report_made: bool
     _scratch: memoryview | None
     _switchable: bool
+    # An error a read made at once met; the transport is aborted and ends with it.
+    _sync_error: OSError | None
     _transport: asyncio.Transport | None
     _writable: WritableStream | None
     _write_controller: WritableStreamDefaultController | None
@@ -225,15 +250,18 @@ class StreamBridge(asyncio.BaseProtocol):
         self._opened = opened
         self._name = name
         self._transport = None
+        self._byob_paused = False
         self._byob_request = None
         self._detached = False
         self._drain = None
         self._early = None
         self._early_size = 0
+        self._fd = -1
         self._half_closeable = True
         self._held = False
         self._late_bytes = 0
         self._read_end = _OPEN
+        self._read_now_allowance = READ_NOW_ALLOWANCE
         self._read_open = True
         self._readable = None
         self._read_controller = None
@@ -241,6 +269,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._report_made = report_connection_made
         self._scratch = None
         self._switchable = False
+        self._sync_error = None
         self._writable = None
         self._write_controller = None
         self._write_end = _OPEN
@@ -327,7 +356,12 @@ class StreamBridge(asyncio.BaseProtocol):
         self._transport = cast("asyncio.Transport", transport)
         self._half_closeable = self._transport.can_write_eof()
         # Only the default loop's own socket transport reads straight into bytes.
-        self._switchable = SWITCH_READ_MODE and type(transport).__module__.startswith("asyncio.")
+        kind = type(transport)
+        self._switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
+        if (kind.__module__, kind.__qualname__) in _PLAIN_TCP_TRANSPORTS:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                self._fd = sock.fileno()
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
         if self._held:
@@ -376,7 +410,7 @@ class StreamBridge(asyncio.BaseProtocol):
                 # without another BYOB read pending that read would land in the scratch
                 # buffer and be copied twice. Stop until the reader asks again (pull), which
                 # libuv does without a syscall when it happens before its next poll.
-                self._pause_reading()
+                self._pause_for_byob()
         elif self._read_open:
             scratch = self._scratch
             assert scratch is not None
@@ -414,6 +448,9 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._detached:
             return  # the connection belongs to whoever took it
         self._transport = None
+        self._fd = -1
+        if exc is None:
+            exc = self._sync_error  # a read made at once met it, and aborted the transport
         error = None if exc is None else broken_error(exc, self._name)
         if error is None:
             self._end_readable()
@@ -484,22 +521,73 @@ class StreamBridge(asyncio.BaseProtocol):
         transport = self._transport
         if transport is None or self._held:
             return
-        if self._switchable:
-            # BYOB reads want the kernel to fill their buffers; default reads want bytes.
-            # With neither pending (pulling to fill the queue), keep the current mode.
-            controller = self._read_controller
-            if controller is not None and controller._pending_pull_intos:
-                if type(self) is not _BufferedBridge:
-                    self._become(_BufferedBridge)
-            elif (
-                type(self) is not _DataBridge
-                and readable_stream_has_default_reader(self.readable)
-                and readable_stream_get_num_read_requests(self.readable)
-            ):
+        controller = self._read_controller
+        if controller is None:
+            return  # pulled while the readable is being set up: nothing can wait yet
+        if controller._pending_pull_intos:
+            # A BYOB read waits: answer it from the socket now if the bytes are there.
+            if self._fd >= 0 and self._read_now_allowance > 0 and self._read_now(transport):
+                return
+            self._read_now_allowance = READ_NOW_ALLOWANCE
+            # On the default loop, BYOB reads want the kernel to fill their buffers.
+            if self._switchable and type(self) is not _BufferedBridge:
+                self._become(_BufferedBridge)
+        elif readable_stream_has_default_reader(self.readable) and (
+            readable_stream_get_num_read_requests(self.readable)
+        ):
+            # A default read waits; on the default loop it wants bytes.
+            if self._switchable and type(self) is not _DataBridge:
                 self._become(_DataBridge)
+        elif self._byob_paused:
+            # Nothing waits (the queue ran empty), and reading was paused to keep the next
+            # BYOB read zero-copy: it resumes when that read comes.
+            return
         if self._reading_paused:
             self._reading_paused = False
+            self._byob_paused = False
             transport.resume_reading()
+
+    def _read_now(self, transport: asyncio.Transport) -> bool:
+        """Answer the waiting BYOB read from the socket, now; return whether it was.
+
+        A fast path that bypasses the transport and the loop, crossing into the streams
+        layer as ``buffer_updated()`` does: the kernel writes into the reader's buffer, and
+        ``respond()`` settles the read before ``read()`` returns, so awaiting it costs no
+        loop turn. It is the same read the transport would make next, one poll earlier: the
+        transports in ``_PLAIN_TCP_TRANSPORTS`` keep no bytes between reads, and a
+        readiness the loop saw before finds nothing left (``EAGAIN``), which they ignore.
+        When nothing is there yet, or at EOF (which the transport then reads itself and
+        reports), the read waits for the loop as before. An error ends the connection as
+        the transport would: aborted, ``connection_lost`` reporting it. At most
+        :data:`READ_NOW_ALLOWANCE` bytes are read so in a row, and none after a short read
+        (the socket is drained), before one read waits for the loop. Never over TLS.
+        """
+        controller = self._read_controller
+        if controller is None or not self._read_open or transport.is_closing():
+            return False
+        request = controller.byob_request
+        view = None if request is None else request.view
+        if request is None or view is None:
+            return False
+        try:
+            nbytes = _readv(self._fd, (view,))
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            self._fd = -1
+            self._sync_error = exc
+            transport.abort()
+            return True
+        if nbytes == 0:
+            return False
+        if nbytes < view.nbytes:
+            self._read_now_allowance = 0
+        else:
+            self._read_now_allowance -= nbytes
+        request.respond(nbytes)
+        if not self._switchable and not controller._pending_pull_intos:
+            self._pause_for_byob()  # as buffer_updated() does, for uvloop
+        return True
 
     def _cancel(self, _reason: object) -> None:
         self._read_open = False
@@ -507,6 +595,7 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._reading_paused and transport is not None and not self._held:
             # Keep reading (and discarding) to see the peer's FIN or RST.
             self._reading_paused = False
+            self._byob_paused = False
             transport.resume_reading()
         self._listener.readable_cancelled()
 
@@ -514,6 +603,12 @@ class StreamBridge(asyncio.BaseProtocol):
         controller = self._read_controller
         if controller is not None and controller._queue_total_size >= READ_HIGH_WATER_MARK:
             self._pause_reading()
+            self._byob_paused = False
+
+    def _pause_for_byob(self) -> None:
+        if not self._reading_paused:
+            self._pause_reading()
+            self._byob_paused = self._reading_paused
 
     def _pause_reading(self) -> None:
         transport = self._transport

@@ -1,0 +1,154 @@
+"""BYOB reads answered from the socket at once (``StreamBridge._read_now``), on real sockets.
+
+Each test first lets the readable's queue fill until the socket pauses reading, so that the
+rest of the peer's bytes, and its FIN or RST, wait in the kernel where only a read made at
+once, inside ``read()``, finds them: the transport is not polling the socket then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+
+import pytest
+
+from tests.socket.peer import TIMEOUT, Peer, PeerConnection, eventually, serve
+from tests.transport.test_protocol import MIB, bridge_of, opened, pattern
+from wintersockets.errors import SocketError
+from wintersockets.socket.socket import Socket
+from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
+from wintersockets.transport import protocol
+from wintersockets.transport.protocol import READ_HIGH_WATER_MARK
+
+
+async def open_paused(
+    peer: Peer, data: bytes, kernel_buffers: int | None = None
+) -> tuple[Socket, PeerConnection]:
+    """A socket whose peer sent ``data``, once the socket has paused reading.
+
+    ``kernel_buffers``: the receive and send buffer sizes to ask the kernel for, so that
+    more of ``data`` waits in the kernel.
+    """
+    sock = await opened(peer.address)
+    conn = await peer.accept()
+    if kernel_buffers is not None:
+        transport = bridge_of(sock).transport
+        assert transport is not None
+        assert conn.transport is not None
+        client = transport.get_extra_info("socket")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, kernel_buffers)
+        server = conn.transport.get_extra_info("socket")
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, kernel_buffers)
+    sock.readable  # noqa: B018  # the readable exists, so what arrives is queued in it
+    conn.send(data)
+    transport = bridge_of(sock).transport
+    assert transport is not None
+    await eventually(lambda: not transport.is_reading(), "the socket paused reading")
+    return sock, conn
+
+
+async def read_into(reader: ReadableStreamBYOBReader, size: int, view_size: int) -> bytes:
+    view = memoryview(bytearray(view_size))
+    received = bytearray()
+    async with asyncio.timeout(TIMEOUT):
+        while len(received) < size:
+            result = await reader.read(view)
+            assert not result.done
+            received += result.value
+    return bytes(received)
+
+
+async def read_until_done(reader: ReadableStreamBYOBReader, view: memoryview) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        while not (await reader.read(view)).done:
+            pass
+
+
+@pytest.mark.parametrize("view_size", [1000, 65536, 1 << 20])
+async def test_byob_reads_get_every_byte_in_order_then_the_fin(view_size: int) -> None:
+    async with serve() as peer:
+        data = pattern(3 * MIB)
+        sock, conn = await open_paused(peer, data)
+        conn.fin()
+        await asyncio.sleep(0.01)  # the FIN waits in the kernel behind the data
+        reader = sock.readable.get_reader(mode="byob")
+        assert await read_into(reader, len(data), view_size) == data
+        result = await asyncio.wait_for(reader.read(bytearray(10)), TIMEOUT)
+        assert result.done
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+
+
+async def test_a_read_with_min_waits_for_its_whole_view() -> None:
+    async with serve() as peer:
+        data = pattern(2 * MIB + 5)
+        sock, conn = await open_paused(peer, data)
+        reader = sock.readable.get_reader(mode="byob")
+        received = bytearray()
+        view = memoryview(bytearray(100_000))
+        while len(received) + len(view) <= len(data):
+            result = await asyncio.wait_for(reader.read(view, min=len(view)), TIMEOUT)
+            assert len(result.value) == len(view)
+            received += result.value
+        conn.fin()
+        async with asyncio.timeout(TIMEOUT):
+            while not (result := await reader.read(view)).done:
+                received += result.value
+        assert bytes(received) == data
+        await sock.close()
+
+
+async def test_a_reset_met_by_a_read_fails_the_socket_as_the_transport_would() -> None:
+    async with serve() as peer:
+        sock, conn = await open_paused(peer, pattern(2 * MIB))
+        conn.rst()
+        await asyncio.sleep(0.01)  # the RST waits in the kernel: reading is paused
+        reader = sock.readable.get_reader(mode="byob")
+        view = memoryview(bytearray(65536))
+        with pytest.raises(SocketError, match="reset") as failure:
+            await read_until_done(reader, view)
+        assert isinstance(failure.value.__cause__, ConnectionResetError)
+        with pytest.raises(SocketError) as closed_failure:
+            await asyncio.wait_for(sock.closed, TIMEOUT)
+        assert closed_failure.value is failure.value
+        with pytest.raises(SocketError, match="reset"):
+            await sock.writable.get_writer().write(b"after the reset")
+
+
+async def test_reads_made_at_once_yield_to_the_loop_after_their_allowance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    allowance = 64 * 1024
+    monkeypatch.setattr(protocol, "READ_NOW_ALLOWANCE", allowance)
+    async with serve() as peer:
+        data = pattern(4 * MIB)
+        # Most of the data waits in the kernel, where reads made at once find it.
+        sock, conn = await open_paused(peer, data, kernel_buffers=2 * MIB)
+        conn.fin()
+        await asyncio.sleep(0.01)
+        reader = sock.readable.get_reader(mode="byob")
+        total = 0
+        seen = [0]  # bytes read at each turn of the loop
+        done = False
+
+        async def tick() -> None:
+            while not done:
+                seen.append(total)
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(tick())
+        view = memoryview(bytearray(65536))
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                while not (result := await reader.read(view)).done:
+                    total += len(result.value)
+        finally:
+            done = True
+            await ticker
+        seen.append(total)
+        assert total == len(data)
+        # Between two turns of the loop: what was queued when reading paused (read from
+        # the queue), one read the transport made, and reads at once up to the allowance.
+        stretches = [b - a for a, b in itertools.pairwise(seen)]
+        assert max(stretches) <= 2 * READ_HIGH_WATER_MARK + 2 * allowance + len(view)
+        await sock.close()
