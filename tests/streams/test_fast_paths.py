@@ -104,6 +104,66 @@ async def test_a_respond_too_large_is_a_value_error_and_changes_nothing() -> Non
     assert len((await read).value) == 2
 
 
+async def test_byob_reads_take_queued_bytes_across_and_within_chunks() -> None:
+    stream, controller = byte_stream()
+    controller.enqueue(b"abc")
+    controller.enqueue(b"defgh")
+    reader = stream.get_reader("byob")
+    first = await reader.read(bytearray(4))
+    assert bytes(first.value) == b"abcd"
+    second = await reader.read(memoryview(bytearray(2)).cast("b"))
+    assert second.value.format == "b"
+    assert bytes(second.value) == b"ef"
+    assert controller.desired_size == -2
+    third = await reader.read(bytearray(8))
+    assert bytes(third.value) == b"gh"
+    assert controller.desired_size == 0
+
+
+async def test_a_byob_read_of_the_last_queued_bytes_closes_a_closing_stream() -> None:
+    stream, controller = byte_stream()
+    controller.enqueue(b"end")
+    controller.close()
+    reader = stream.get_reader("byob")
+    assert bytes((await reader.read(bytearray(8))).value) == b"end"
+    assert reader.closed.done()
+    assert (await reader.read(bytearray(8))).done
+
+
+async def test_a_byob_read_wanting_more_than_is_queued_waits_for_the_rest() -> None:
+    stream, controller = byte_stream()
+    controller.enqueue(b"ab")
+    reader = stream.get_reader("byob")
+    read = reader.read(bytearray(4), min=3)
+    await flush()
+    assert_pending(read)
+    controller.enqueue(b"cd")
+    assert bytes((await read).value) == b"abcd"
+
+
+async def test_a_byob_read_of_a_queue_pulls_once_it_is_drained() -> None:
+    pulls = 0
+
+    def pull(controller: Any) -> None:
+        nonlocal pulls
+        pulls += 1
+
+    stream = ReadableStream({"type": "bytes", "pull": pull}, {"high_water_mark": 1})
+    reader = stream.get_reader("byob")
+    await flush()
+    assert pulls == 1
+    controller = stream._controller
+    assert isinstance(controller, ReadableByteStreamController)
+    controller.enqueue(b"xyz")
+    await flush()
+    assert (await reader.read(bytearray(2))).value.tobytes() == b"xy"
+    await flush()
+    assert pulls == 1
+    assert (await reader.read(bytearray(2))).value.tobytes() == b"z"
+    await flush()
+    assert pulls == 2
+
+
 # Chunks for default reads ----------------------------------------------------------------------
 
 

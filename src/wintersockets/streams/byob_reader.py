@@ -141,7 +141,16 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
         try:
             if min.__class__ is not int or min < 0:
                 min = enforce_range_unsigned(min, "min")
-            checked = _check_view(view)
+            if (
+                view.__class__ is memoryview
+                and view.format == "B"
+                and view.nbytes
+                and not view.readonly
+                and view.c_contiguous
+            ):
+                checked = view  # a writable byte view passes _check_view as it is
+            else:
+                checked = _check_view(view)
         except TypeError as exc:
             return promise_rejected_with(exc)
         if min != 1:  # a view holds at least one element

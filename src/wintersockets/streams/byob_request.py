@@ -397,6 +397,45 @@ def readable_byte_stream_controller_pull_into(
     """
     stream = controller._stream
     element_size = view.itemsize
+    total = controller._queue_total_size
+    if (
+        total >= min
+        and element_size == 1
+        and not controller._pending_pull_intos
+        and stream._state is READABLE
+    ):
+        # Fast path: bytes enough for the read are queued and no other read into a buffer
+        # waits (a socket's queue read in pieces). Collapses the steps of this function that
+        # run then, without a pull-into descriptor: FillPullIntoDescriptorFromQueue (whole
+        # bytes, so no alignment), ConvertPullIntoDescriptor, HandleQueueDrain and the
+        # read-into request's chunk steps.
+        buffer = view.cast("B")
+        filled = buffer.nbytes if buffer.nbytes < total else total
+        queue = controller._queue
+        position = 0
+        while position < filled:
+            queue_buffer, queue_byte_offset, queue_byte_length = queue[0]
+            bytes_to_copy = filled - position
+            if bytes_to_copy >= queue_byte_length:
+                bytes_to_copy = queue_byte_length
+                queue.popleft()
+            else:
+                queue[0] = (
+                    queue_buffer,
+                    queue_byte_offset + bytes_to_copy,
+                    queue_byte_length - bytes_to_copy,
+                )
+            buffer[position : position + bytes_to_copy] = memoryview(queue_buffer)[
+                queue_byte_offset : queue_byte_offset + bytes_to_copy
+            ]
+            position += bytes_to_copy
+        controller._queue_total_size = total - filled
+        result = buffer[:filled]
+        if view.format != "B":
+            result = cast_view(result, view.format)
+        readable_byte_stream_controller_handle_queue_drain(controller)
+        read_into_request.chunk_steps(result)
+        return
     minimum_fill = min * element_size
     byte_length = view.nbytes
     assert element_size <= minimum_fill <= byte_length

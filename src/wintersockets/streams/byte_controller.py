@@ -114,10 +114,18 @@ class ReadableByteStreamController:
 
         Write into ``byob_request.view`` and call ``byob_request.respond(n)``.
         """
+        # ReadableByteStreamControllerGetBYOBRequest, inlined: a socket asks for it on
+        # every read into a buffer.
         byob_request = self._byob_request
-        if byob_request is not None:
-            return byob_request  # ReadableByteStreamControllerGetBYOBRequest's step 2
-        return readable_byte_stream_controller_get_byob_request(self)
+        if byob_request is None and self._pending_pull_intos:
+            first_descriptor = self._pending_pull_intos[0]
+            start = first_descriptor.byte_offset + first_descriptor.bytes_filled
+            end = first_descriptor.byte_offset + first_descriptor.byte_length
+            byob_request = ReadableStreamBYOBRequest.__new__(ReadableStreamBYOBRequest)
+            byob_request._controller = self
+            byob_request._view = first_descriptor.buffer[start:end]
+            self._byob_request = byob_request
+        return byob_request
 
     @property
     def desired_size(self) -> float | None:
@@ -729,7 +737,6 @@ from .byob_request import (  # noqa: E402
     ReadableStreamBYOBRequest,
     forget_abandoned_reads,
     readable_byte_stream_controller_commit_pull_into_descriptor,
-    readable_byte_stream_controller_get_byob_request,
     readable_byte_stream_controller_invalidate_byob_request,
 )
 from .default_controller import (  # noqa: E402
