@@ -147,7 +147,11 @@ class Socket:
         # `opened` resolves then, a loop turn before the opener returns.
         self._made = False
         self._bridge = StreamBridge.create(
-            self, opened, name, report_connection_made=opened_by_connection_made
+            self,
+            opened,
+            name,
+            report_connection_made=opened_by_connection_made,
+            settle_writes_at_once=secure_transport != "on",
         )
         self._open_task = loop.create_task(self._open(opener))
 

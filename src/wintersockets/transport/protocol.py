@@ -50,18 +50,11 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from wintersockets.streams._promises import transform_promise
 from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
-    readable_byte_stream_controller_enqueue_chunk_to_queue,
     set_up_readable_byte_stream_controller,
-)
-from wintersockets.streams.default_reader import (
-    ReadableStreamDefaultReader,
-    drop_abandoned_requests,
-    request_is_abandoned,
 )
 from wintersockets.streams.readable_stream import (
     ReadableStream,
     initialize_readable_stream,
-    readable_stream_fulfill_read_request,
     readable_stream_get_num_read_requests,
     readable_stream_has_default_reader,
 )
@@ -90,15 +83,11 @@ __all__: list[str] = []
 # on loopback. 256 KiB holds one full read of the default loop, and an idle socket holds
 # no buffer either way.
 READ_HIGH_WATER_MARK: Final = 256 * 1024
-# The readable stream's own high-water mark. Pausing is decided by READ_HIGH_WATER_MARK
-# above, not by the stream's desired size; this only decides when the stream calls pull
-# (each call costs a loop callback): with 1, when its queue runs empty, so reading resumes
-# while the application handles the last chunk. A larger mark makes it pull after nearly
-# every chunk for nothing. 0 (the spec's default for byte streams: pull only when a read
-# waits) saves a pull per BYOB read, but makes streams/pipe.py spin on a closed source
-# (its read loop reads again after a read's close steps) in
-# tests/integration/test_integrity.py::test_pipe_to_relays_one_socket_into_another_with_its_fin.
-STREAM_HIGH_WATER_MARK: Final = 1
+# The readable stream's own high-water mark: 0, the spec's default for byte streams, so
+# that the stream pulls only when a read waits and finds its queue empty. Pausing is
+# decided by READ_HIGH_WATER_MARK above, not by the stream's desired size; a larger mark
+# would only make the stream pull after nearly every chunk, for nothing.
+STREAM_HIGH_WATER_MARK: Final = 0
 # Bytes the writable may queue before ``desired_size`` reaches 0, on top of the
 # transport's own buffer (whose limits asyncio sets: 64 KiB high, 16 KiB low).
 WRITE_HIGH_WATER_MARK: Final = 64 * 1024
@@ -150,7 +139,6 @@ class StreamBridge(asyncio.BaseProtocol):
     """
 
     __slots__ = (
-        "_byob_paused",
         "_byob_request",
         "_detached",
         "_drain",
@@ -173,6 +161,7 @@ class StreamBridge(asyncio.BaseProtocol):
         "_reading_paused",
         "_report_made",
         "_scratch",
+        "_settle_writes",
         "_switchable",
         "_sync_error",
         "_transport",
@@ -182,9 +171,6 @@ class StreamBridge(asyncio.BaseProtocol):
         "_write_paused",
     )
 
-    # Reading is paused only until the next BYOB read (see buffer_updated), not for a
-    # full queue.
-    _byob_paused: bool
     _byob_request: ReadableStreamBYOBRequest | None
     _detached: bool
     _drain: asyncio.Future[None] | None
@@ -214,6 +200,7 @@ class StreamBridge(asyncio.BaseProtocol):
     _reading_paused: bool
     # Whether connection_made is reported to the listener (see create()).
     _report_made: bool
+    _settle_writes: bool
     _scratch: memoryview | None
     _switchable: bool
     # An error a read made at once met; the transport is aborted and ends with it.
@@ -233,6 +220,7 @@ class StreamBridge(asyncio.BaseProtocol):
         name: str,
         *,
         report_connection_made: bool = False,
+        settle_writes_at_once: bool = True,
     ) -> StreamBridge:
         """A bridge not yet attached to a transport.
 
@@ -244,13 +232,16 @@ class StreamBridge(asyncio.BaseProtocol):
             name: ``host:port``, for error messages.
             report_connection_made: tell the listener when the transport calls
                 ``connection_made`` (for a socket whose opener ends with it).
+            settle_writes_at_once: a write the transport takes settles before
+                ``writer.write()`` returns, rather than a loop turn later. Not for TLS:
+                asyncio's TLS transports take writes into buffers they drop, unsent, when
+                the peer closes; writes the writable still holds then fail instead.
         """
         self: StreamBridge = object.__new__(_DataBridge if SWITCH_READ_MODE else _BufferedBridge)
         self._listener = listener
         self._opened = opened
         self._name = name
         self._transport = None
-        self._byob_paused = False
         self._byob_request = None
         self._detached = False
         self._drain = None
@@ -267,6 +258,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._read_controller = None
         self._reading_paused = False
         self._report_made = report_connection_made
+        self._settle_writes = settle_writes_at_once
         self._scratch = None
         self._switchable = False
         self._sync_error = None
@@ -309,6 +301,8 @@ class StreamBridge(asyncio.BaseProtocol):
             self._cancel,
             STREAM_HIGH_WATER_MARK,
             None,
+            # Our pull never waits, and only we see it: no loop callback per pull.
+            settle_sync_pulls_at_once=True,
         )
         self._readable = readable
         self._read_controller = controller
@@ -333,6 +327,9 @@ class StreamBridge(asyncio.BaseProtocol):
                 self._abort,
                 WRITE_HIGH_WATER_MARK,
                 self._chunk_size,
+                # A write the transport took settles before writer.write() returns: only
+                # the transport sees our sink, so no loop turn per write.
+                settle_sync_writes_at_once=self._settle_writes,
             )
         else:
             # The direction already ended: a stream whose sink does nothing.
@@ -410,7 +407,7 @@ class StreamBridge(asyncio.BaseProtocol):
                 # without another BYOB read pending that read would land in the scratch
                 # buffer and be copied twice. Stop until the reader asks again (pull), which
                 # libuv does without a syscall when it happens before its next poll.
-                self._pause_for_byob()
+                self._pause_reading()
         elif self._read_open:
             scratch = self._scratch
             assert scratch is not None
@@ -484,36 +481,6 @@ class StreamBridge(asyncio.BaseProtocol):
             if self._early_size >= READ_HIGH_WATER_MARK:
                 self._pause_reading()
             return
-        stream = controller._stream
-        if (
-            stream._state == "readable"
-            and not controller._close_requested
-            and not controller._pending_pull_intos
-        ):
-            # Fast paths, crossing into the streams layer: ReadableByteStreamControllerEnqueue
-            # for the cases it meets here, minus what they make void. The transfer: `data`
-            # is a new bytes. No pull-into descriptors (the readable has no auto-allocate
-            # size, and no BYOB read is pending). Its last step, CallPullIfNeeded, could
-            # only call our own _pull, which does nothing here: with no read waiting,
-            # ShouldCallPull is false (the queue now holds at least the stream's high-water
-            # mark of 1 byte); with one waiting, reading is not paused, so there is nothing
-            # to resume (and the next read that finds the queue empty pulls anyway).
-            reader = stream._reader
-            if type(reader) is ReadableStreamDefaultReader:
-                requests = reader._read_requests
-                if requests and request_is_abandoned(requests[0]):
-                    drop_abandoned_requests(requests)
-                if requests:
-                    if self._reading_paused:
-                        controller.enqueue(data)  # its pull resumes reading
-                        return
-                    # A read is waiting, so nothing is queued: the chunk is that read's.
-                    readable_stream_fulfill_read_request(stream, data, False)
-                    return
-            # No read waiting: the chunk joins the queue.
-            readable_byte_stream_controller_enqueue_chunk_to_queue(controller, data, 0, len(data))
-            self._pause_reading_if_full()
-            return
         controller.enqueue(data)
         self._pause_reading_if_full()
 
@@ -538,13 +505,10 @@ class StreamBridge(asyncio.BaseProtocol):
             # A default read waits; on the default loop it wants bytes.
             if self._switchable and type(self) is not _DataBridge:
                 self._become(_DataBridge)
-        elif self._byob_paused:
-            # Nothing waits (the queue ran empty), and reading was paused to keep the next
-            # BYOB read zero-copy: it resumes when that read comes.
-            return
+        else:
+            return  # nothing waits: reading resumes when a read does
         if self._reading_paused:
             self._reading_paused = False
-            self._byob_paused = False
             transport.resume_reading()
 
     def _read_now(self, transport: asyncio.Transport) -> bool:
@@ -586,7 +550,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance -= nbytes
         request.respond(nbytes)
         if not self._switchable and not controller._pending_pull_intos:
-            self._pause_for_byob()  # as buffer_updated() does, for uvloop
+            self._pause_reading()  # as buffer_updated() does, for uvloop
         return True
 
     def _cancel(self, _reason: object) -> None:
@@ -595,7 +559,6 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._reading_paused and transport is not None and not self._held:
             # Keep reading (and discarding) to see the peer's FIN or RST.
             self._reading_paused = False
-            self._byob_paused = False
             transport.resume_reading()
         self._listener.readable_cancelled()
 
@@ -603,12 +566,6 @@ class StreamBridge(asyncio.BaseProtocol):
         controller = self._read_controller
         if controller is not None and controller._queue_total_size >= READ_HIGH_WATER_MARK:
             self._pause_reading()
-            self._byob_paused = False
-
-    def _pause_for_byob(self) -> None:
-        if not self._reading_paused:
-            self._pause_reading()
-            self._byob_paused = self._reading_paused
 
     def _pause_reading(self) -> None:
         transport = self._transport
