@@ -383,3 +383,34 @@ async def test_a_byob_read_pulls_and_is_answered_with_sync_pulls() -> None:
         request.respond(1)
         assert bytes((await read).value) == bytes([i])
     assert pulls == [0, 1, 2]
+
+
+async def test_a_pipe_into_writes_that_settle_at_once_waits_for_start_then_moves_all() -> None:
+    written: list[int] = []
+    started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    dest = create_writable_stream(
+        lambda: started, written.append, _none, _none, 2, settle_sync_writes_at_once=True
+    )
+    pipe = ReadableStream.from_(range(100)).pipe_to(dest)
+    await flush()
+    assert written == []
+    started.set_result(None)
+    await asyncio.wait_for(pipe, 5)
+    assert written == list(range(100))
+
+
+async def test_a_pipe_into_writes_that_settle_at_once_or_later_moves_all_in_order() -> None:
+    written: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def write(chunk: int) -> object:
+        written.append(chunk)
+        if chunk % 7:
+            return None
+        later: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(later.set_result, None)
+        return later
+
+    dest = create_writable_stream(_none, write, _none, _none, 3, settle_sync_writes_at_once=True)
+    await asyncio.wait_for(ReadableStream.from_(range(200)).pipe_to(dest), 5)
+    assert written == list(range(200))

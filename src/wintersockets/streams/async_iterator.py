@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ReadableStreamAsyncIterator"]
 
+_Future = asyncio.Future
+
 T = TypeVar("T")
 
 
@@ -146,7 +148,7 @@ class ReadableStreamAsyncIterator(Generic[T]):
         chunk = stream._controller._pull_steps_from_queue()
         if chunk is not NO_CHUNK:
             stream._disturbed = True
-            promise: asyncio.Future[Any] = reader._loop.create_future()
+            promise: asyncio.Future[Any] = _Future(loop=reader._loop)
             promise.set_result(chunk)
             return promise
         promise = new_promise()

@@ -250,7 +250,15 @@ def readable_stream_default_controller_call_pull_if_needed(
     controller: ReadableStreamDefaultController[Any],
 ) -> None:
     """[ReadableStreamDefaultControllerCallPullIfNeeded] https://streams.spec.whatwg.org/#readable-stream-default-controller-call-pull-if-needed"""
-    if not readable_stream_default_controller_should_call_pull(controller):
+    # Steps 1-2: ReadableStreamDefaultControllerShouldCallPull, inlined (it runs on every
+    # read and enqueue); see that function for the spec's steps.
+    stream = controller._stream
+    if controller._close_requested or stream._state is not READABLE or not controller._started:
+        return
+    reader = stream._reader
+    if (reader is None or not reader._read_requests) and (  # type: ignore[union-attr]
+        controller._strategy_hwm - controller._queue_total_size <= 0
+    ):
         return
     if controller._pulling:
         controller._pull_again = True
@@ -319,15 +327,23 @@ def readable_stream_default_controller_enqueue(
     controller: ReadableStreamDefaultController[T], chunk: T
 ) -> None:
     """[ReadableStreamDefaultControllerEnqueue] https://streams.spec.whatwg.org/#readable-stream-default-controller-enqueue"""
-    if not readable_stream_default_controller_can_close_or_enqueue(controller):
-        return
     stream = controller._stream
+    # ReadableStreamDefaultControllerCanCloseOrEnqueue, inlined.
+    if controller._close_requested or stream._state is not READABLE:
+        return
     reader = stream._reader
-    if reader is not None:
-        # Not in the spec: reads whose futures were cancelled by their callers get nothing.
-        drop_abandoned_requests(reader._read_requests)  # type: ignore[union-attr]
-    if is_readable_stream_locked(stream) and readable_stream_get_num_read_requests(stream) > 0:
-        readable_stream_fulfill_read_request(stream, chunk, False)
+    # IsReadableStreamLocked and ReadableStreamGetNumReadRequests > 0, inlined (a stream
+    # with a default controller can only have a default reader).
+    requests = None if reader is None else reader._read_requests  # type: ignore[union-attr]
+    if requests:
+        first = requests[0]
+        if isinstance(first, PromiseRequest) and first._promise.done():
+            # Not in the spec: reads whose futures were cancelled by their callers get
+            # nothing.
+            drop_abandoned_requests(requests)
+    if requests:
+        # ReadableStreamFulfillReadRequest, inlined.
+        requests.popleft().chunk_steps(chunk)
     else:
         try:
             chunk_size = controller._strategy_size_algorithm(chunk)
@@ -339,7 +355,8 @@ def readable_stream_default_controller_enqueue(
         except Exception as enqueue_e:
             readable_stream_default_controller_error(controller, enqueue_e)
             raise
-        if stream._state != "readable":
+        state: ReadableStreamState = stream._state  # the size algorithm may change it
+        if state is not READABLE:
             # A size algorithm that closed or errored the stream leaves the chunk in a queue
             # no read can reach; the spec's reads check the state first. Dropping it keeps
             # "a chunk is queued only while readable", which the read fast path relies on.
@@ -462,15 +479,14 @@ def source_algorithms(
 
 # See readable_stream.py for why these imports come last.
 from . import default_reader  # noqa: E402
-from .default_reader import NO_CHUNK, drop_abandoned_requests  # noqa: E402
+from .default_reader import NO_CHUNK, PromiseRequest, drop_abandoned_requests  # noqa: E402
 from .readable_stream import (  # noqa: E402
+    READABLE,
     ReadableStream,
-    is_readable_stream_locked,
+    ReadableStreamState,
     readable_stream_add_read_request,
     readable_stream_close,
     readable_stream_error,
-    readable_stream_fulfill_read_request,
-    readable_stream_get_num_read_requests,
 )
 
 # ReadableStreamDefaultReader.read()'s fast path serves queued chunks itself (see there).

@@ -132,7 +132,32 @@ def readable_stream_from_iterable(
         assert isinstance(controller, ReadableStreamDefaultController)
         readable_stream_default_controller_error(controller, r)
 
-    def pull_algorithm() -> asyncio.Future[Any]:
+    sync_iterator = iterator._sync_iterator
+
+    def pull_algorithm() -> asyncio.Future[Any] | None:
+        if sync_iterator is not None:
+            # Fast path for a plain iterator's value that is not awaitable: the fulfillment
+            # steps at once, and a pull that is done when it returns. Collapses the turns
+            # of "get an async iterator next value" (the async-from-sync wrapper's promise)
+            # and of reacting to nextPromise; an awaitable value, or next() raising, takes
+            # the spec's path.
+            try:
+                value = next(sync_iterator)
+            except StopIteration:
+                value = _END_OF_ITERATION
+            except Exception as exc:
+                return transform_promise(promise_rejected_with(exc), on_next, on_next_rejected)
+            if value is _END_OF_ITERATION or not (
+                isinstance(value, asyncio.Future) or inspect.isawaitable(value)
+            ):
+                try:
+                    on_next(value)
+                except Exception as exc:  # as a throwing reaction rejects the pull
+                    return promise_rejected_with(exc)
+                return None
+            return transform_promise(
+                promise_resolved_with_result(value), on_next, on_next_rejected
+            )
         next_promise = iterator.next()
         return transform_promise(next_promise, on_next, on_next_rejected)
 

@@ -217,19 +217,26 @@ class _Pipe:
             self._pumping = False
 
     def _wait_for_desire(self) -> None:
-        # The desired size grows only when the oldest queued write completes, and that
-        # write's future settles in the same step that would resolve writer.ready; so wait
-        # for it (no new future), and check again then. With no write to wait for (a
-        # high-water mark of 0), wait for writer.ready itself.
+        # The desired size grows only when the oldest queued write completes, in the step
+        # that would resolve writer.ready: the destination's controller tells the pipe
+        # then, in that step (the spec leaves how the loop waits to the implementation),
+        # instead of a reaction a turn later. A write that fails errors the destination,
+        # and a state reaction shuts the pipe down. With no write to wait for (a high-water
+        # mark of 0), wait for writer.ready itself.
         dest = self._dest
         request = dest._in_flight_write_request
         if request is None and dest._write_requests:
             request = dest._write_requests[0]
         if request is None or request.done():
-            request = ready_promise(self._writer)
-        request.add_done_callback(self._on_ready)
+            ready_promise(self._writer).add_done_callback(self._on_ready)
+            return
+        dest._controller._pipe_waiter = self._on_write_done
 
     def _on_ready(self, _ready: asyncio.Future[None]) -> None:
+        if not self._shutting_down:
+            self._pump()
+
+    def _on_write_done(self) -> None:
         if not self._shutting_down:
             self._pump()
 

@@ -70,6 +70,7 @@ class WritableStreamDefaultController:
         "_abort_controller",
         "_close_algorithm",
         "_loop",
+        "_pipe_waiter",
         "_queue",
         "_queue_total_size",
         "_settles_sync_writes_at_once",
@@ -84,6 +85,9 @@ class WritableStreamDefaultController:
     _abort_controller: AbortController
     _close_algorithm: Callable[[], object] | None
     _loop: asyncio.AbstractEventLoop
+    # Not in the spec: a pipe waiting for the desired size to grow (see pipe.py), told
+    # once the oldest write has completed and the queue has moved on.
+    _pipe_waiter: Callable[[], None] | None
     # Not in the spec: see the module docstring's "faster path".
     _settles_sync_writes_at_once: bool
     _queue: deque[tuple[Any, float]]
@@ -165,6 +169,7 @@ def set_up_writable_stream_default_controller(
     """
     assert isinstance(stream, WritableStream)
     controller._loop = get_loop()
+    controller._pipe_waiter = None
     controller._settles_sync_writes_at_once = settle_sync_writes_at_once
     controller._stream = stream
     stream._controller = controller
@@ -371,6 +376,8 @@ def writable_stream_default_controller_process_write(
             or stream._in_flight_write_request is not None
         ):
             writable_stream_default_controller_advance_queue_if_needed(controller)
+            if controller._pipe_waiter is not None:
+                _wake_pipe(controller)
             return
         chunk = controller._queue[0][0]
     if result is None:
@@ -387,6 +394,16 @@ def _process_write_fulfilled(controller: WritableStreamDefaultController) -> Non
     # ProcessWrite, step 4: upon fulfillment of sinkWritePromise.
     _finish_write(controller, controller._stream)
     writable_stream_default_controller_advance_queue_if_needed(controller)
+    if controller._pipe_waiter is not None:
+        _wake_pipe(controller)
+
+
+def _wake_pipe(controller: WritableStreamDefaultController) -> None:
+    # Not in the spec: tell a pipe waiting for the desired size to grow (see pipe.py).
+    waiter = controller._pipe_waiter
+    if waiter is not None:
+        controller._pipe_waiter = None
+        waiter()
 
 
 def _finish_write(controller: WritableStreamDefaultController, stream: WritableStream) -> None:

@@ -13,6 +13,7 @@ while the underlying sink's ``abort`` receives the reason as given.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, final
@@ -32,12 +33,14 @@ from .abort_signal import signal_abort
 from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
 
     from .queuing_strategy import SizeAlgorithm
 
 __all__ = ["WritableStream", "WritableStreamState"]
+
+# Futures are made on the controller's loop directly: loop.create_future() costs a frame.
+_Future = asyncio.Future
 
 
 class WritableStreamState(StrEnum):
@@ -331,7 +334,7 @@ def writable_stream_add_write_request(stream: WritableStream) -> asyncio.Future[
     """[WritableStreamAddWriteRequest] https://streams.spec.whatwg.org/#writable-stream-add-write-request"""
     assert is_writable_stream_locked(stream)
     assert stream._state == WRITABLE
-    promise: asyncio.Future[None] = stream._controller._loop.create_future()
+    promise: asyncio.Future[None] = _Future(loop=stream._controller._loop)
     stream._write_requests.append(promise)
     return promise
 

@@ -7,8 +7,9 @@ The operations follow the spec's "Writers" section, in its order.
 
 from __future__ import annotations
 
+import asyncio
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import Any, Final, final
 
 from ._promises import (
     mark_as_handled,
@@ -18,10 +19,10 @@ from ._promises import (
     reject_promise,
 )
 
-if TYPE_CHECKING:
-    import asyncio
-
 __all__ = ["WritableStreamDefaultWriter"]
+
+# Futures are made on the controller's loop directly: loop.create_future() costs a frame.
+_Future = asyncio.Future
 
 
 class LazyPromise(Enum):
@@ -282,7 +283,7 @@ def writable_stream_default_writer_write(
         return promise_rejected_with(stream._stored_error)
     # WritableStreamAddWriteRequest, inlined (its asserts hold: we hold the lock and the
     # state is "writable").
-    promise: asyncio.Future[None] = controller._loop.create_future()
+    promise: asyncio.Future[None] = _Future(loop=controller._loop)
     stream._write_requests.append(promise)
     writable_stream_default_controller_write(controller, chunk, chunk_size)
     return promise
