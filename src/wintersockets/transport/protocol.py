@@ -55,8 +55,6 @@ from wintersockets.streams.byte_controller import (
 from wintersockets.streams.readable_stream import (
     ReadableStream,
     initialize_readable_stream,
-    readable_stream_get_num_read_requests,
-    readable_stream_has_default_reader,
 )
 from wintersockets.streams.writable_stream import (
     WritableStream,
@@ -491,6 +489,8 @@ class StreamBridge(asyncio.BaseProtocol):
         controller = self._read_controller
         if controller is None:
             return  # pulled while the readable is being set up: nothing can wait yet
+        # With the readable's high-water mark of 0, the stream pulls only for a read that
+        # waits: a BYOB read (a pending pull-into) or a default read.
         if controller._pending_pull_intos:
             # A BYOB read waits: answer it from the socket now if the bytes are there.
             if self._fd >= 0 and self._read_now_allowance > 0 and self._read_now(transport):
@@ -499,14 +499,9 @@ class StreamBridge(asyncio.BaseProtocol):
             # On the default loop, BYOB reads want the kernel to fill their buffers.
             if self._switchable and type(self) is not _BufferedBridge:
                 self._become(_BufferedBridge)
-        elif readable_stream_has_default_reader(self.readable) and (
-            readable_stream_get_num_read_requests(self.readable)
-        ):
+        elif self._switchable and type(self) is not _DataBridge:
             # A default read waits; on the default loop it wants bytes.
-            if self._switchable and type(self) is not _DataBridge:
-                self._become(_DataBridge)
-        else:
-            return  # nothing waits: reading resumes when a read does
+            self._become(_DataBridge)
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
