@@ -104,6 +104,7 @@ _PLAIN_TCP_TRANSPORTS: Final = frozenset(
     {("asyncio.selector_events", "_SelectorSocketTransport"), ("uvloop.loop", "TCPTransport")}
 )
 _readv: Final = os.readv
+_FD_UNKNOWN: Final = -2
 
 _scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
@@ -175,7 +176,8 @@ class StreamBridge(asyncio.BaseProtocol):
     # Data received before the readable exists, and how the read direction ended then.
     _early: list[bytes] | None
     _early_size: int
-    # The socket's descriptor, for BYOB reads made at once (-1: not plain TCP, or not now).
+    # The socket's descriptor, for BYOB reads made at once: -1 if not plain TCP (or not
+    # now), _FD_UNKNOWN until first needed.
     _fd: int
     # Whether the transport can send FIN and keep reading (TCP can; asyncio's TLS cannot).
     _half_closeable: bool
@@ -235,7 +237,10 @@ class StreamBridge(asyncio.BaseProtocol):
                 asyncio's TLS transports take writes into buffers they drop, unsent, when
                 the peer closes; writes the writable still holds then fail instead.
         """
-        self: StreamBridge = object.__new__(_DataBridge if SWITCH_READ_MODE else _BufferedBridge)
+        # The default loop's own transports may take the bridge as a plain Protocol (see
+        # connection_made); any other loop's get a BufferedProtocol from the start.
+        switchable = SWITCH_READ_MODE and _on_default_loop()
+        self: StreamBridge = object.__new__(_DataBridge if switchable else _BufferedBridge)
         self._listener = listener
         self._opened = opened
         self._name = name
@@ -354,9 +359,7 @@ class StreamBridge(asyncio.BaseProtocol):
         kind = type(transport)
         self._switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
         if (kind.__module__, kind.__qualname__) in _PLAIN_TCP_TRANSPORTS:
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                self._fd = sock.fileno()
+            self._fd = _FD_UNKNOWN  # looked up by the first BYOB read
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
         if self._held:
@@ -493,7 +496,7 @@ class StreamBridge(asyncio.BaseProtocol):
         # waits: a BYOB read (a pending pull-into) or a default read.
         if controller._pending_pull_intos:
             # A BYOB read waits: answer it from the socket now if the bytes are there.
-            if self._fd >= 0 and self._read_now_allowance > 0 and self._read_now(transport):
+            if self._fd != -1 and self._read_now_allowance > 0 and self._read_now(transport):
                 return
             self._read_now_allowance = READ_NOW_ALLOWANCE
             # On the default loop, BYOB reads want the kernel to fill their buffers.
@@ -528,8 +531,14 @@ class StreamBridge(asyncio.BaseProtocol):
         view = None if request is None else request.view
         if request is None or view is None:
             return False
+        fd = self._fd
+        if fd == _FD_UNKNOWN:
+            sock = transport.get_extra_info("socket")
+            fd = self._fd = -1 if sock is None else sock.fileno()
+            if fd < 0:
+                return False
         try:
-            nbytes = _readv(self._fd, (view,))
+            nbytes = _readv(fd, (view,))
         except (BlockingIOError, InterruptedError):
             return False
         except OSError as exc:
@@ -818,6 +827,10 @@ class StreamBridge(asyncio.BaseProtocol):
         transport, self._transport = self._transport, None
         self._detached = True
         return transport
+
+
+def _on_default_loop() -> bool:
+    return type(asyncio.get_running_loop()).__module__.startswith("asyncio.")
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
