@@ -731,6 +731,7 @@ def _return_none(*_args: object) -> None:
 
 
 # See readable_stream.py for why these imports come last.
+from . import default_reader  # noqa: E402
 from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
 from .byob_request import (  # noqa: E402
     PullIntoDescriptor,
@@ -761,3 +762,7 @@ from .readable_stream import (  # noqa: E402
     readable_stream_get_num_read_requests,
     readable_stream_has_default_reader,
 )
+
+# ReadableStreamDefaultReader.read()'s fast path for a byte stream with nothing queued
+# adds its read request and pulls itself (see default_reader.py).
+default_reader._byte_call_pull_if_needed = readable_byte_stream_controller_call_pull_if_needed

@@ -494,3 +494,4 @@ default_reader._DefaultController = ReadableStreamDefaultController
 default_reader._call_pull_if_needed = readable_stream_default_controller_call_pull_if_needed
 default_reader._clear_algorithms = readable_stream_default_controller_clear_algorithms
 default_reader._close_stream = readable_stream_close
+default_reader._READABLE = READABLE

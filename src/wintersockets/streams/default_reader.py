@@ -49,7 +49,7 @@ NO_CHUNK: Final = object()
 """What a controller's ``_pull_steps_from_queue()`` returns when no chunk is queued."""
 
 
-# ReadableStreamDefaultController and two of its operations, for read()'s fast path. This
+# ReadableStreamDefaultController and three operations, for read()'s fast paths. This
 # module cannot import default_controller.py when it loads (see the module docstring);
 # that module fills these in when it loads, which is before any stream, and so any
 # reader, exists.
@@ -61,6 +61,9 @@ _DefaultController: type[Any] = type(None)
 _call_pull_if_needed: Callable[[Any], None] = _not_loaded
 _clear_algorithms: Callable[[Any], None] = _not_loaded
 _close_stream: Callable[[Any], None] = _not_loaded
+_READABLE: object = None
+# ReadableByteStreamControllerCallPullIfNeeded, filled in by byte_controller.py likewise.
+_byte_call_pull_if_needed: Callable[[Any], None] = _not_loaded
 
 _DONE: Final = ReadResult(None, True)
 # ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
@@ -228,13 +231,23 @@ class ReadableStreamDefaultReader(ReadableStreamGenericReader, Generic[T]):
                 promise = _Future(loop=self._loop)
                 promise.set_result(_tuple_new(ReadResult, (chunk, False)))
                 return promise
-        else:
+        elif controller._queue:
             chunk = controller._pull_steps_from_queue()
-            if chunk is not NO_CHUNK:
-                stream._disturbed = True
-                promise = _Future(loop=self._loop)
-                promise.set_result(_tuple_new(ReadResult, (chunk, False)))
-                return promise
+            stream._disturbed = True
+            promise = _Future(loop=self._loop)
+            promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+            return promise
+        elif (
+            stream._state is _READABLE and controller._auto_allocate_chunk_size is None  # type: ignore[union-attr]
+        ):
+            # A byte stream with nothing queued (a socket waiting for data): the
+            # ReadableByteStreamController's [[PullSteps]] steps 4-7 without a buffer to
+            # allocate, that is ReadableStreamAddReadRequest and CallPullIfNeeded.
+            stream._disturbed = True
+            promise = _Future(loop=self._loop)
+            self._read_requests.append(_DefaultReaderReadRequest(promise))
+            _byte_call_pull_if_needed(controller)
+            return promise
         promise = _Future(loop=self._loop)
         readable_stream_default_reader_read(self, _DefaultReaderReadRequest(promise))
         return promise

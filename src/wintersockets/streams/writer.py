@@ -263,7 +263,16 @@ def writable_stream_default_writer_write(
     stream = writer._stream
     assert stream is not None
     controller = stream._controller
-    chunk_size = writable_stream_default_controller_get_chunk_size(controller, chunk)
+    size_algorithm = controller._strategy_size_algorithm
+    if size_algorithm is not None:
+        # WritableStreamDefaultControllerGetChunkSize, inlined for the usual case.
+        try:
+            chunk_size = size_algorithm(chunk)
+        except Exception as exc:  # an abrupt completion errors the stream
+            writable_stream_default_controller_error_if_needed(controller, exc)
+            chunk_size = 1
+    else:
+        chunk_size = writable_stream_default_controller_get_chunk_size(controller, chunk)
     # The size algorithm is user code: it may have released this writer's lock.
     if stream is not writer._stream:
         return promise_rejected_with(_released_error("write"))
@@ -290,6 +299,7 @@ def writable_stream_default_writer_write(
 
 
 from .writable_controller import (  # noqa: E402  (see the end of writable_stream.py)
+    writable_stream_default_controller_error_if_needed,
     writable_stream_default_controller_get_chunk_size,
     writable_stream_default_controller_get_desired_size,
     writable_stream_default_controller_write,
