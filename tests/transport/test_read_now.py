@@ -1,4 +1,4 @@
-"""BYOB reads answered from the socket at once (``StreamBridge._read_now``), on real sockets.
+"""Reads answered from the socket at once (``StreamBridge._read_now``), on real sockets.
 
 Each test first lets the readable's queue fill until the socket pauses reading, so that the
 rest of the peer's bytes, and its FIN or RST, wait in the kernel where only a read made at
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+from collections.abc import Callable
 
 import pytest
 
@@ -19,7 +20,7 @@ from wintersockets.errors import SocketError
 from wintersockets.socket.socket import Socket
 from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
 from wintersockets.transport import protocol
-from wintersockets.transport.protocol import READ_HIGH_WATER_MARK
+from wintersockets.transport.protocol import READ_HIGH_WATER_MARK, SCRATCH_SIZE
 
 
 async def open_paused(
@@ -59,10 +60,26 @@ async def read_into(reader: ReadableStreamBYOBReader, size: int, view_size: int)
     return bytes(received)
 
 
-async def read_until_done(reader: ReadableStreamBYOBReader, view: memoryview) -> None:
+async def read_until_done(sock: Socket, kind: str, on_read: Callable[[int], None]) -> bytes:
+    """Read ``sock`` to its end with a ``kind`` reader (64 KiB views for BYOB)."""
+    received = bytearray()
     async with asyncio.timeout(TIMEOUT):
-        while not (await reader.read(view)).done:
-            pass
+        if kind == "byob":
+            reader = sock.readable.get_reader(mode="byob")
+            view = memoryview(bytearray(65536))
+            while not (result := await reader.read(view)).done:
+                received += result.value
+                on_read(len(result.value))
+        else:
+            default_reader = sock.readable.get_reader()
+            while not (chunk := await default_reader.read()).done:
+                received += chunk.value
+                on_read(len(chunk.value))
+    return bytes(received)
+
+
+def ignore(_nbytes: int) -> None:
+    pass
 
 
 @pytest.mark.parametrize("view_size", [1000, 65536, 1 << 20])
@@ -76,6 +93,16 @@ async def test_byob_reads_get_every_byte_in_order_then_the_fin(view_size: int) -
         assert await read_into(reader, len(data), view_size) == data
         result = await asyncio.wait_for(reader.read(bytearray(10)), TIMEOUT)
         assert result.done
+        await asyncio.wait_for(sock.closed, TIMEOUT)
+
+
+async def test_default_reads_get_every_byte_in_order_then_the_fin() -> None:
+    async with serve() as peer:
+        data = pattern(3 * MIB)
+        sock, conn = await open_paused(peer, data)
+        conn.fin()
+        await asyncio.sleep(0.01)  # the FIN waits in the kernel behind the data
+        assert await read_until_done(sock, "default", ignore) == data
         await asyncio.wait_for(sock.closed, TIMEOUT)
 
 
@@ -98,15 +125,14 @@ async def test_a_read_with_min_waits_for_its_whole_view() -> None:
         await sock.close()
 
 
-async def test_a_reset_met_by_a_read_fails_the_socket_as_the_transport_would() -> None:
+@pytest.mark.parametrize("kind", ["byob", "default"])
+async def test_a_reset_met_by_a_read_fails_the_socket_as_the_transport_would(kind: str) -> None:
     async with serve() as peer:
         sock, conn = await open_paused(peer, pattern(2 * MIB))
         conn.rst()
         await asyncio.sleep(0.01)  # the RST waits in the kernel: reading is paused
-        reader = sock.readable.get_reader(mode="byob")
-        view = memoryview(bytearray(65536))
         with pytest.raises(SocketError, match="reset") as failure:
-            await read_until_done(reader, view)
+            await read_until_done(sock, kind, ignore)
         assert isinstance(failure.value.__cause__, ConnectionResetError)
         with pytest.raises(SocketError) as closed_failure:
             await asyncio.wait_for(sock.closed, TIMEOUT)
@@ -115,8 +141,9 @@ async def test_a_reset_met_by_a_read_fails_the_socket_as_the_transport_would() -
             await sock.writable.get_writer().write(b"after the reset")
 
 
+@pytest.mark.parametrize("kind", ["byob", "default"])
 async def test_reads_made_at_once_yield_to_the_loop_after_their_allowance(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     allowance = 64 * 1024
     monkeypatch.setattr(protocol, "READ_NOW_ALLOWANCE", allowance)
@@ -126,10 +153,13 @@ async def test_reads_made_at_once_yield_to_the_loop_after_their_allowance(
         sock, conn = await open_paused(peer, data, kernel_buffers=2 * MIB)
         conn.fin()
         await asyncio.sleep(0.01)
-        reader = sock.readable.get_reader(mode="byob")
         total = 0
         seen = [0]  # bytes read at each turn of the loop
         done = False
+
+        def count(nbytes: int) -> None:
+            nonlocal total
+            total += nbytes
 
         async def tick() -> None:
             while not done:
@@ -137,18 +167,16 @@ async def test_reads_made_at_once_yield_to_the_loop_after_their_allowance(
                 await asyncio.sleep(0)
 
         ticker = asyncio.create_task(tick())
-        view = memoryview(bytearray(65536))
         try:
-            async with asyncio.timeout(TIMEOUT):
-                while not (result := await reader.read(view)).done:
-                    total += len(result.value)
+            received = await read_until_done(sock, kind, count)
         finally:
             done = True
             await ticker
         seen.append(total)
-        assert total == len(data)
+        assert received == data
         # Between two turns of the loop: what was queued when reading paused (read from
-        # the queue), one read the transport made, and reads at once up to the allowance.
+        # the queue), one read the transport made (up to its 256 KiB buffer), and reads
+        # at once up to the allowance, the last of them up to 256 KiB.
         stretches = [b - a for a, b in itertools.pairwise(seen)]
-        assert max(stretches) <= 2 * READ_HIGH_WATER_MARK + 2 * allowance + len(view)
+        assert max(stretches) <= 2 * READ_HIGH_WATER_MARK + allowance + 2 * SCRATCH_SIZE
         await sock.close()

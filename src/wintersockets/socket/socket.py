@@ -361,7 +361,7 @@ class Socket:
             return
         bridge = self._bridge
         peername, sockname = bridge.addresses()
-        ssl_object = bridge.ssl_object()
+        ssl_object = bridge.ssl_object() if self._secure_transport == "on" else None
         if ssl_object is None:
             info = SocketInfo(_format(peername), _format(sockname))
         else:
