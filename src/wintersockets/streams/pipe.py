@@ -411,6 +411,9 @@ class _Pipe:
     def _finalize(self, error: object = _NO_ERROR) -> None:
         """[Finalize] https://streams.spec.whatwg.org/#rs-pipeTo-finalize"""
         self._finalized = True
+        controller = self._dest._controller
+        if controller._pipe_waiter == self._on_write_done:
+            controller._pipe_waiter = None
         if self._current_write is not None:
             _handle(self._current_write)
         writable_stream_default_writer_release(self._writer)

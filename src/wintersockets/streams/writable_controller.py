@@ -369,17 +369,20 @@ def writable_stream_default_controller_process_write(
         # last step, AdvanceQueueIfNeeded, is this loop when it would process the next
         # write, so a long queue does not recurse.
         _finish_write(controller, stream)
+        queue = controller._queue
         if (
             stream._state is not WRITABLE
-            or not controller._queue
-            or controller._queue[0][0] is CLOSE_SENTINEL
+            or not queue
+            or queue[0][0] is CLOSE_SENTINEL
             or stream._in_flight_write_request is not None
         ):
-            writable_stream_default_controller_advance_queue_if_needed(controller)
+            if queue or stream._state is not WRITABLE:
+                # AdvanceQueueIfNeeded has more to do than find the queue empty.
+                writable_stream_default_controller_advance_queue_if_needed(controller)
             if controller._pipe_waiter is not None:
                 _wake_pipe(controller)
             return
-        chunk = controller._queue[0][0]
+        chunk = queue[0][0]
     if result is None:
         controller._loop.call_soon(_process_write_fulfilled, controller)
     elif isinstance(result, asyncio.Future):
@@ -462,6 +465,14 @@ def writable_stream_default_controller_write(
         # WritableStreamUpdateBackpressure does nothing but store an unchanged value.
         if backpressure is not stream._backpressure:
             writable_stream_update_backpressure(stream, backpressure)
+        if controller._started and stream._in_flight_write_request is None:
+            # AdvanceQueueIfNeeded, inlined for a writable stream with no write in flight:
+            # process the write at the head of the queue (this one, or one queued before
+            # start finished), unless a close is queued there.
+            value = controller._queue[0][0]
+            if value is not CLOSE_SENTINEL:
+                writable_stream_default_controller_process_write(controller, value)
+                return
     writable_stream_default_controller_advance_queue_if_needed(controller)
 
 
