@@ -16,6 +16,10 @@ from typing import Any
 import pytest
 
 from tests.streams._readable_support import assert_pending, byte_stream, error1, flush
+from wintersockets.streams.byob_request import (
+    current_byob_request_view,
+    respond_to_current_byob_request,
+)
 from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
     set_up_readable_byte_stream_controller,
@@ -414,3 +418,55 @@ async def test_a_pipe_into_writes_that_settle_at_once_or_later_moves_all_in_orde
     dest = create_writable_stream(_none, write, _none, _none, 3, settle_sync_writes_at_once=True)
     await asyncio.wait_for(ReadableStream.from_(range(200)).pipe_to(dest), 5)
     assert written == list(range(200))
+
+
+# current_byob_request_view and respond_to_current_byob_request ------------------------------
+
+
+async def test_the_current_view_is_the_free_part_of_the_pending_read() -> None:
+    stream, controller = byte_stream()
+    assert current_byob_request_view(controller) is None
+    reader = stream.get_reader("byob")
+    read = reader.read(bytearray(6), min=6)
+    view = current_byob_request_view(controller)
+    assert view is not None
+    assert view.nbytes == 6
+    view[:2] = b"ab"
+    respond_to_current_byob_request(controller, 2)
+    view = current_byob_request_view(controller)
+    assert view is not None
+    assert view.nbytes == 4
+    view[:4] = b"cdef"
+    respond_to_current_byob_request(controller, 4)
+    assert bytes((await read).value) == b"abcdef"
+
+
+async def test_responding_to_the_current_request_invalidates_a_byob_request_made() -> None:
+    stream, controller = byte_stream()
+    reader = stream.get_reader("byob")
+    read = reader.read(bytearray(4))
+    request = controller.byob_request
+    assert request is not None
+    assert current_byob_request_view(controller) is request.view
+    assert request.view is not None
+    request.view[:1] = b"z"
+    respond_to_current_byob_request(controller, 1)
+    assert request.view is None
+    with pytest.raises(TypeError, match="invalidated"):
+        request.respond(1)
+    assert bytes((await read).value) == b"z"
+
+
+async def test_responding_to_the_current_request_checks_like_respond() -> None:
+    stream, controller = byte_stream()
+    reader = stream.get_reader("byob")
+    read = reader.read(bytearray(4))
+    with pytest.raises(ValueError, match="at most"):
+        respond_to_current_byob_request(controller, 5)
+    with pytest.raises(TypeError, match="respond\\(0\\)"):
+        respond_to_current_byob_request(controller, 0)
+    controller.close()
+    respond_to_current_byob_request(controller, 0)
+    result = await read
+    assert result.done
+    assert bytes(result.value) == b""

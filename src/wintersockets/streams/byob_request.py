@@ -193,48 +193,7 @@ class ReadableStreamBYOBRequest:
             raise TypeError(_INVALIDATED)
         assert self._view is not None
         assert self._view.nbytes > 0
-        # Fast path: the one pending read into a buffer, of a BYOB reader, filled to its
-        # minimum with whole elements while the stream is readable (a socket's recv_into).
-        # Collapses ReadableByteStreamControllerRespond, RespondInternal (with its
-        # InvalidateBYOBRequest) and RespondInReadableState: FillHeadPullIntoDescriptor,
-        # ShiftPendingPullInto, no remainder to clone, ProcessPullIntoDescriptorsUsingQueue
-        # (nothing left pending, so nothing filled), CommitPullIntoDescriptor with
-        # ConvertPullIntoDescriptor and ReadableStreamFulfillReadIntoRequest; then
-        # CallPullIfNeeded. Anything else (errors included) takes the spec's path.
-        pending = controller._pending_pull_intos
-        descriptor = pending[0]
-        filled = descriptor.bytes_filled + bytes_written
-        stream = controller._stream
-        if (
-            bytes_written
-            and filled >= descriptor.minimum_fill
-            and filled <= descriptor.byte_length
-            and len(pending) == 1
-            and descriptor.reader_type == "byob"
-            and stream._state is READABLE
-            and filled % descriptor.element_size == 0
-        ):
-            # A "byob" descriptor means the stream's reader is the BYOB reader whose
-            # first read-into request it serves.
-            reader = stream._reader
-            assert type(reader) is ReadableStreamBYOBReader
-            requests = reader._read_into_requests
-            request = requests[0]
-            if not (isinstance(request, PromiseRequest) and request._promise.done()):
-                self._controller = None
-                self._view = None
-                controller._byob_request = None
-                descriptor.bytes_filled = filled
-                pending.popleft()
-                start = descriptor.byte_offset
-                view = descriptor.buffer[start : start + filled]
-                if descriptor.view_format != "B":
-                    view = cast_view(view, descriptor.view_format)
-                requests.popleft()
-                request.chunk_steps(view)
-                readable_byte_stream_controller_call_pull_if_needed(controller)
-                return
-        readable_byte_stream_controller_respond(controller, bytes_written)
+        respond_to_current_byob_request(controller, bytes_written)
 
     def respond_with_new_view(self, view: Buffer) -> None:
         """Report the bytes written as a view of the request's buffer [respondWithNewView].
@@ -262,6 +221,88 @@ _INVALIDATED = (
     "this BYOB request was already answered or invalidated: "
     "get the current one from controller.byob_request"
 )
+
+
+# For other layers' underlying byte sources (not in the spec's operations) --------------------
+
+
+def current_byob_request_view(controller: ReadableByteStreamController) -> memoryview | None:
+    """[Current BYOB request view]: the free part of the first pending read's buffer, or ``None``.
+
+    https://streams.spec.whatwg.org/#readablestream-current-byob-request-view
+
+    For an underlying source in another layer (a socket's), which only writes into the
+    view and answers with :func:`respond_to_current_byob_request`: no
+    ``ReadableStreamBYOBRequest`` is made for it (only the source could see one). Use the
+    view only until responding.
+    """
+    byob_request = controller._byob_request
+    if byob_request is not None:
+        return byob_request._view
+    pending = controller._pending_pull_intos
+    if not pending:
+        return None
+    descriptor = pending[0]
+    start = descriptor.byte_offset + descriptor.bytes_filled
+    return descriptor.buffer[start : descriptor.byte_offset + descriptor.byte_length]
+
+
+def respond_to_current_byob_request(
+    controller: ReadableByteStreamController, bytes_written: int
+) -> None:
+    """``byob_request.respond(bytes_written)``, for the current BYOB request (made or not).
+
+    A read into a buffer must be pending; ``bytes_written`` is a non-negative ``int``.
+
+    Raises:
+        TypeError: ``bytes_written`` is 0 while the stream is readable, or not 0 once it is
+            closed.
+        ValueError: ``bytes_written`` is more than the view holds (the spec's RangeError).
+    """
+    # Fast path: the one pending read into a buffer, of a BYOB reader, filled to its
+    # minimum with whole elements while the stream is readable (a socket's recv_into).
+    # Collapses ReadableByteStreamControllerRespond, RespondInternal (with its
+    # InvalidateBYOBRequest) and RespondInReadableState: FillHeadPullIntoDescriptor,
+    # ShiftPendingPullInto, no remainder to clone, ProcessPullIntoDescriptorsUsingQueue
+    # (nothing left pending, so nothing filled), CommitPullIntoDescriptor with
+    # ConvertPullIntoDescriptor and ReadableStreamFulfillReadIntoRequest; then
+    # CallPullIfNeeded. Anything else (errors included) takes the spec's path.
+    pending = controller._pending_pull_intos
+    descriptor = pending[0]
+    filled = descriptor.bytes_filled + bytes_written
+    stream = controller._stream
+    if (
+        bytes_written
+        and filled >= descriptor.minimum_fill
+        and filled <= descriptor.byte_length
+        and len(pending) == 1
+        and descriptor.reader_type == "byob"
+        and stream._state is READABLE
+        and filled % descriptor.element_size == 0
+    ):
+        # A "byob" descriptor means the stream's reader is the BYOB reader whose
+        # first read-into request it serves.
+        reader = stream._reader
+        assert type(reader) is ReadableStreamBYOBReader
+        requests = reader._read_into_requests
+        request = requests[0]
+        if not (isinstance(request, PromiseRequest) and request._promise.done()):
+            byob_request = controller._byob_request
+            if byob_request is not None:
+                byob_request._controller = None
+                byob_request._view = None
+                controller._byob_request = None
+            descriptor.bytes_filled = filled
+            pending.popleft()
+            start = descriptor.byte_offset
+            view = descriptor.buffer[start : start + filled]
+            if descriptor.view_format != "B":
+                view = cast_view(view, descriptor.view_format)
+            requests.popleft()
+            request.chunk_steps(view)
+            readable_byte_stream_controller_call_pull_if_needed(controller)
+            return
+    readable_byte_stream_controller_respond(controller, bytes_written)
 
 
 # Byte stream controllers: reads into buffers -------------------------------------------------
