@@ -288,6 +288,7 @@ def _has_hashed_certs(capath: str) -> bool:
 # Names
 
 
+@functools.lru_cache(maxsize=256)  # called for every TLS connection; ipaddress is slow
 def _ip_literal(name: str) -> str | None:
     """The canonical text of ``name`` if it is an IP literal (brackets, zone allowed)."""
     text = name[1:-1] if name.startswith("[") and name.endswith("]") else name

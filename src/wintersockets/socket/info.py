@@ -91,9 +91,35 @@ def _name(rdns: Any) -> str | None:
     return ", ".join(f"{_SHORT_NAMES.get(key, key)}={value}" for rdn in rdns for key, value in rdn)
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
 def _time(text: Any) -> datetime.datetime | None:
     if not isinstance(text, str):
         return None
+    # OpenSSL writes "Nov  5 21:42:10 2026 GMT". Parsed by hand: ssl.cert_time_to_seconds
+    # goes through time.strptime, which costs more than the rest of TLSInfo together.
+    fields = text.split()
+    if len(fields) == 5 and fields[0] in _MONTHS and fields[4] == "GMT":
+        hour, _, rest = fields[2].partition(":")
+        minute, _, second = rest.partition(":")
+        try:
+            return datetime.datetime(
+                int(fields[3]),
+                _MONTHS[fields[0]],
+                int(fields[1]),
+                int(hour),
+                int(minute),
+                int(second),
+                tzinfo=datetime.UTC,
+            )
+        except ValueError:
+            pass
     return datetime.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), datetime.UTC)
 
 
