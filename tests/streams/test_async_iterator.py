@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import flush, stream_with_controller
+from tests.streams.support import flush_async_events, stream_with_controller
 from wintersockets.streams.async_iterator import ReadableStreamAsyncIterator
 from wintersockets.streams.readable_stream import ReadableStream
 
@@ -55,10 +55,10 @@ async def test_anext_returns_a_future_created_at_call_time() -> None:
         {"pull": lambda c: pulls.append(1)}, {"high_water_mark": 0}
     )
     iterator = aiter(stream)
-    await flush()
+    await flush_async_events()
     pending = iterator.__anext__()
     assert isinstance(pending, asyncio.Future)
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
     pending.cancel()
 

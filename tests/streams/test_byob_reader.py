@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     byte_stream,
     error1,
-    flush,
+    flush_async_events,
 )
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
@@ -90,7 +90,7 @@ async def test_min_waits_for_enough_bytes() -> None:
     buffer = bytearray(8)
     read = reader.read(buffer, min=6)
     controller.enqueue(b"abc")
-    await flush()
+    await flush_async_events()
     assert_pending(read)
     controller.enqueue(b"defgh")
     result = await read
@@ -102,7 +102,7 @@ async def test_min_counts_elements_of_the_view() -> None:
     reader = stream.get_reader("byob")
     read = reader.read(memoryview(bytearray(8)).cast("I"), min=2)
     controller.enqueue(b"1234567")
-    await flush()
+    await flush_async_events()
     assert_pending(read)
     controller.enqueue(b"8")
     assert len((await read).value) == 2

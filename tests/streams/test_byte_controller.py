@@ -7,13 +7,13 @@ import asyncio
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     byte_stream,
     error1,
-    flush,
-    read_all,
+    flush_async_events,
+    readable_stream_to_array,
 )
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.byob_request import ReadableStreamBYOBRequest
@@ -39,7 +39,7 @@ async def test_a_mutable_chunk_is_copied_at_enqueue() -> None:
     controller.enqueue(memoryview(bytearray(b"def"))[1:])
     controller.enqueue(array.array("H", [1]))
     controller.close()
-    chunks = await read_all(stream)
+    chunks = await readable_stream_to_array(stream)
     assert chunks == [b"abc", b"ef", array.array("H", [1]).tobytes()]
     assert all(type(c) is bytes for c in chunks)
 
@@ -76,7 +76,7 @@ async def test_enqueue_and_close_after_close_or_error() -> None:
         controller.enqueue(b"b")
     with pytest.raises(TypeError, match="close\\(\\) was already called"):
         controller.close()
-    assert await read_all(stream) == [b"a"]
+    assert await readable_stream_to_array(stream) == [b"a"]
     with pytest.raises(TypeError, match="close\\(\\) was already called"):
         controller.enqueue(b"c")
     stream, controller = byte_stream()
@@ -115,7 +115,7 @@ async def test_pull_is_called_while_reads_are_pending() -> None:
         controller.enqueue(bytes([pulls]))
 
     stream, _controller = byte_stream({"pull": pull})
-    await flush()
+    await flush_async_events()
     assert pulls == 0  # high-water mark 0, no read
     reader = stream.get_reader()
     assert (await reader.read()).value == b"\x01"
@@ -371,7 +371,7 @@ async def test_a_source_filling_the_request_with_recv_into_style_writes() -> Non
         request.respond(n)
 
     stream, _controller = byte_stream({"pull": pull, "auto_allocate_chunk_size": 64})
-    assert b"".join(await read_all(stream)) == data
+    assert b"".join(await readable_stream_to_array(stream)) == data
 
 
 async def test_releasing_a_byob_reader_with_a_pending_read_keeps_what_the_source_writes() -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     error1,
-    flush,
+    flush_async_events,
     stream_with_controller,
 )
 from wintersockets.streams._promises import ReasonError
@@ -56,7 +56,7 @@ async def test_a_pending_read_gets_the_next_enqueued_chunk() -> None:
     stream, controller = stream_with_controller()
     reader = stream.get_reader()
     first, second = reader.read(), reader.read()
-    await flush()
+    await flush_async_events()
     assert_pending(first)
     controller.enqueue(1)
     controller.enqueue(2)
@@ -71,11 +71,11 @@ async def test_read_returns_a_future_created_at_call_time_that_triggers_pull() -
         {"pull": lambda c: pulls.append(1)}, {"high_water_mark": 0}
     )
     reader = stream.get_reader()
-    await flush()
+    await flush_async_events()
     assert pulls == []
     read = reader.read()
     assert isinstance(read, asyncio.Future)
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
     assert_pending(read)
     read.cancel()
@@ -106,7 +106,8 @@ async def test_the_closed_rejection_of_an_errored_stream_is_handled() -> None:
     reader = stream.get_reader()
     controller.error(error1)
     del reader
-    await flush()  # the harness fails the test if the rejection is reported as unhandled
+    # The harness fails the test if the rejection is reported as unhandled.
+    await flush_async_events()
 
 
 async def test_a_reader_acquired_after_error_or_close_sees_it() -> None:

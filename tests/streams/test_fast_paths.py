@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import assert_pending, byte_stream, error1, flush
+from tests.streams.support import assert_pending, byte_stream, error1, flush_async_events
 from wintersockets.streams.byob_request import (
     current_byob_request_view,
     respond_to_current_byob_request,
@@ -139,7 +139,7 @@ async def test_a_byob_read_wanting_more_than_is_queued_waits_for_the_rest() -> N
     controller.enqueue(b"ab")
     reader = stream.get_reader("byob")
     read = reader.read(bytearray(4), min=3)
-    await flush()
+    await flush_async_events()
     assert_pending(read)
     controller.enqueue(b"cd")
     assert bytes((await read).value) == b"abcd"
@@ -154,17 +154,17 @@ async def test_a_byob_read_of_a_queue_pulls_once_it_is_drained() -> None:
 
     stream = ReadableStream({"type": "bytes", "pull": pull}, {"high_water_mark": 1})
     reader = stream.get_reader("byob")
-    await flush()
+    await flush_async_events()
     assert pulls == 1
     controller = stream._controller
     assert isinstance(controller, ReadableByteStreamController)
     controller.enqueue(b"xyz")
-    await flush()
+    await flush_async_events()
     assert (await reader.read(bytearray(2))).value.tobytes() == b"xy"
-    await flush()
+    await flush_async_events()
     assert pulls == 1
     assert (await reader.read(bytearray(2))).value.tobytes() == b"z"
-    await flush()
+    await flush_async_events()
     assert pulls == 2
 
 
@@ -221,10 +221,10 @@ async def test_a_read_below_the_high_water_mark_pulls() -> None:
         controller.enqueue("b")
 
     reader = ReadableStream({"start": start, "pull": pull}, {"high_water_mark": 2}).get_reader()
-    await flush()
+    await flush_async_events()
     assert pulls == 0
     assert (await reader.read()).value == "a"
-    await flush()
+    await flush_async_events()
     assert pulls == 1
 
 
@@ -237,7 +237,7 @@ async def test_a_sync_write_settles_before_write_returns_when_asked() -> None:
         _none, written.append, _none, _none, 4, len, settle_sync_writes_at_once=True
     )
     writer = stream.get_writer()
-    await flush()
+    await flush_async_events()
     write = writer.write(b"abc")
     assert write.done()
     assert write.exception() is None
@@ -250,7 +250,7 @@ async def test_a_sync_write_settles_a_turn_later_by_default() -> None:
     written: list[bytes] = []
     stream = create_writable_stream(_none, written.append, _none, _none, 4, len)
     writer = stream.get_writer()
-    await flush()
+    await flush_async_events()
     write = writer.write(b"abc")
     assert written == [b"abc"]
     assert not write.done()
@@ -286,7 +286,7 @@ async def test_an_async_write_keeps_later_writes_waiting_for_it() -> None:
 
     stream = create_writable_stream(_none, write, _none, _none, 8, settle_sync_writes_at_once=True)
     writer = stream.get_writer()
-    await flush()
+    await flush_async_events()
     slow = writer.write("slow")
     fast = writer.write("fast")
     assert written == ["slow"]
@@ -304,7 +304,7 @@ async def test_a_write_that_raises_rejects_and_errors_the_stream_when_asked() ->
 
     stream = create_writable_stream(_none, write, _none, _none, settle_sync_writes_at_once=True)
     writer = stream.get_writer()
-    await flush()
+    await flush_async_events()
     with pytest.raises(type(error1)):
         await writer.write("x")
     with pytest.raises(type(error1)):
@@ -322,7 +322,7 @@ async def test_close_after_sync_writes_closes_at_once_when_asked() -> None:
         settle_sync_writes_at_once=True,
     )
     writer = stream.get_writer()
-    await flush()
+    await flush_async_events()
     writer.write("a")
     writer.write("b")
     close = writer.close()
@@ -353,7 +353,7 @@ def _pulled_byte_stream(
 
 async def test_a_sync_pull_is_done_when_it_returns_when_asked() -> None:
     stream, controller, pulls = _pulled_byte_stream(settle_at_once=True)
-    await flush()
+    await flush_async_events()
     reader = stream.get_reader()
     reader.read()
     reader.read()
@@ -365,18 +365,18 @@ async def test_a_sync_pull_is_done_when_it_returns_when_asked() -> None:
 
 async def test_a_sync_pull_is_done_a_turn_later_by_default() -> None:
     stream, _controller, pulls = _pulled_byte_stream(settle_at_once=False)
-    await flush()
+    await flush_async_events()
     reader = stream.get_reader()
     reader.read()
     reader.read()
     assert len(pulls) == 1  # the second read asks to pull again once the first is over
-    await flush()
+    await flush_async_events()
     assert len(pulls) == 2
 
 
 async def test_a_byob_read_pulls_and_is_answered_with_sync_pulls() -> None:
     stream, controller, pulls = _pulled_byte_stream(settle_at_once=True)
-    await flush()
+    await flush_async_events()
     reader = stream.get_reader("byob")
     for i in range(3):
         read = reader.read(bytearray(4))
@@ -396,7 +396,7 @@ async def test_a_pipe_into_writes_that_settle_at_once_waits_for_start_then_moves
         lambda: started, written.append, _none, _none, 2, settle_sync_writes_at_once=True
     )
     pipe = ReadableStream.from_(range(100)).pipe_to(dest)
-    await flush()
+    await flush_async_events()
     assert written == []
     started.set_result(None)
     await asyncio.wait_for(pipe, 5)

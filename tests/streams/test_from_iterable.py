@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from tests.streams._readable_support import assert_rejects, error1, read_all
+from tests.streams.support import assert_rejects, error1, readable_stream_to_array
 from wintersockets.streams.readable_stream import ReadableStream
 
 
@@ -64,7 +64,7 @@ async def test_coroutines_in_a_list_are_awaited() -> None:
         await asyncio.sleep(0)
         return v
 
-    assert await read_all(ReadableStream.from_([value(1), value(2)])) == [1, 2]
+    assert await readable_stream_to_array(ReadableStream.from_([value(1), value(2)])) == [1, 2]
 
 
 async def test_a_rejected_awaitable_in_a_list_errors_the_stream() -> None:
@@ -102,4 +102,4 @@ async def test_from_pulls_one_value_per_read() -> None:
 
 
 async def test_bytes_from_a_list_of_byte_strings() -> None:
-    assert await read_all(ReadableStream.from_([b"ab", b"cd"])) == [b"ab", b"cd"]
+    assert await readable_stream_to_array(ReadableStream.from_([b"ab", b"cd"])) == [b"ab", b"cd"]

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     error1,
-    flush,
-    read_all,
+    flush_async_events,
+    readable_stream_to_array,
     stream_with_controller,
 )
 from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
@@ -63,7 +63,7 @@ async def test_source_as_object_with_methods() -> None:
 
     stream: ReadableStream[int] = ReadableStream(Source())
     assert calls == ["start"]
-    assert await read_all(stream) == [1]
+    assert await readable_stream_to_array(stream) == [1]
     assert calls == ["start", "pull"]
 
 
@@ -77,7 +77,7 @@ async def test_source_as_mapping_with_async_callbacks() -> None:
         controller.close()
 
     stream: ReadableStream[str] = ReadableStream({"start": start, "pull": pull})
-    assert await read_all(stream) == ["a"]
+    assert await readable_stream_to_array(stream) == ["a"]
 
 
 async def test_callbacks_without_parameters_are_called_without_arguments() -> None:
@@ -150,10 +150,10 @@ async def test_pull_waits_for_start_to_settle() -> None:
         return started
 
     ReadableStream({"start": start, "pull": lambda c: events.append("pull")})
-    await flush()
+    await flush_async_events()
     assert events == []
     started.set_result(None)
-    await flush()
+    await flush_async_events()
     assert events == ["pull"]
 
 
@@ -175,10 +175,10 @@ async def test_pull_is_not_called_again_until_its_promise_settles() -> None:
         return pulls[-1]
 
     stream: ReadableStream[int] = ReadableStream({"pull": pull}, {"high_water_mark": 5})
-    await flush()
+    await flush_async_events()
     assert len(pulls) == 1
     pulls[0].set_result(None)
-    await flush()
+    await flush_async_events()
     assert len(pulls) == 2
     assert stream._controller.desired_size == 3
 
@@ -333,7 +333,7 @@ async def test_create_readable_stream_with_plain_algorithms() -> None:
             controller.enqueue(value)
 
     stream = create_readable_stream(lambda: None, pull, lambda reason: None, 0)
-    assert await read_all(stream) == [1, 2]
+    assert await readable_stream_to_array(stream) == [1, 2]
 
 
 async def test_create_readable_byte_stream_has_a_byte_controller() -> None:
@@ -413,7 +413,7 @@ async def test_repr_shows_type_state_and_lock() -> None:
 async def test_pending_read_is_settled_by_close() -> None:
     stream, controller = stream_with_controller()
     read = stream.get_reader().read()
-    await flush()
+    await flush_async_events()
     assert_pending(read)
     controller.close()
     assert (await read).done

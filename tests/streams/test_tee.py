@@ -5,7 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.streams._readable_support import byte_stream, flush, read_all, recording_stream
+from tests.streams.support import (
+    byte_stream,
+    flush_async_events,
+    readable_stream_to_array,
+    recording_readable_stream,
+)
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.readable_stream import ReadableStream
 
@@ -16,8 +21,8 @@ async def test_default_reads_of_a_byte_tee_share_the_bytes_object() -> None:
     controller.enqueue(chunk)
     controller.close()
     branch1, branch2 = stream.tee()
-    (first,) = await read_all(branch1)
-    (second,) = await read_all(branch2)
+    (first,) = await readable_stream_to_array(branch1)
+    (second,) = await readable_stream_to_array(branch2)
     assert first is chunk
     assert second is chunk
 
@@ -27,7 +32,7 @@ async def test_a_byob_read_on_one_branch_leaves_a_copy_for_the_other() -> None:
     branch1, branch2 = stream.tee()
     buffer = bytearray(4)
     read = branch1.get_reader("byob").read(buffer)
-    await flush()
+    await flush_async_events()
     request = controller.byob_request
     assert request is not None
     assert request.view is not None
@@ -47,7 +52,7 @@ async def test_the_tee_reads_the_source_one_chunk_at_a_time() -> None:
         pulls += 1
         controller.enqueue(pulls)
 
-    recording = recording_stream({"pull": pull})
+    recording = recording_readable_stream({"pull": pull})
     branch1, branch2 = recording.stream.tee()
     reader1 = branch1.get_reader()
     results = [await reader1.read() for _ in range(3)]
@@ -61,5 +66,7 @@ async def test_tee_of_a_tee() -> None:
     stream = ReadableStream.from_([1, 2, 3])
     a, b = stream.tee()
     c, d = a.tee()
-    results = await asyncio.gather(read_all(b), read_all(c), read_all(d))
+    results = await asyncio.gather(
+        readable_stream_to_array(b), readable_stream_to_array(c), readable_stream_to_array(d)
+    )
     assert list(results) == [[1, 2, 3]] * 3

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.streams.conformance._writable_support import readable_stream_to_array
-from wintersockets.streams.readable_stream import ReadableStream
+from tests.streams.support import from_list, readable_stream_to_array
 from wintersockets.streams.text_streams import TextDecoderStream, TextEncoderStream
-
-
-def from_list(chunks: list[Any]) -> ReadableStream[Any]:
-    def start(controller: Any) -> None:
-        for chunk in chunks:
-            controller.enqueue(chunk)
-        controller.close()
-
-    return ReadableStream({"start": start})
 
 
 @pytest.mark.parametrize(

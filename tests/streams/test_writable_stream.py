@@ -8,12 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
-    assert_rejects,
-    error1,
-    flush_async_events,
-    js_await,
-)
+from tests.streams.support import assert_rejects, error1, flush_async_events, js_await
 from wintersockets.streams._promises import ReasonError
 from wintersockets.streams.queuing_strategy import CountQueuingStrategy
 from wintersockets.streams.writable_controller import WritableStreamDefaultController

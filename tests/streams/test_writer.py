@@ -6,12 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
-    assert_rejects,
-    error1,
-    flush_async_events,
-    js_await,
-)
+from tests.streams.support import assert_rejects, error1, flush_async_events, js_await
 from wintersockets.streams.writable_stream import WritableStream
 from wintersockets.streams.writer import WritableStreamDefaultWriter
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import assert_rejects, readable_stream_to_array
+from tests.streams.support import assert_rejects, from_list, readable_stream_to_array
 from wintersockets.streams.readable_stream import ReadableStream
 from wintersockets.streams.text_streams import TextDecoderStream, TextEncoderStream
 from wintersockets.streams.writable_stream import WritableStream
@@ -24,15 +24,6 @@ LEADING, TRAILING = "\ud83d", "\udc99"
 REPLACEMENT = bytes([0xEF, 0xBF, 0xBD])
 INPUT_STRING = "I \U0001f499 streams"
 INPUT_BYTES = bytes([73, 32, 240, 159, 146, 153, 32, 115, 116, 114, 101, 97, 109, 115])
-
-
-def from_list(chunks: list[Any]) -> ReadableStream[Any]:
-    def start(controller: Any) -> None:
-        for chunk in chunks:
-            controller.enqueue(chunk)
-        controller.close()
-
-    return ReadableStream({"start": start})
 
 
 async def encode(chunks: list[str]) -> list[bytes]:

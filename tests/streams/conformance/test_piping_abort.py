@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     error2,
     flush_async_events,
+    pending,
     recording_readable_stream,
     recording_writable_stream,
 )
@@ -39,10 +40,6 @@ def aborted_signal(reason: object = None) -> AbortSignal:
     controller = AbortController()
     controller.abort(reason)
     return controller.signal
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 @pytest.mark.parametrize("signal", ["AbortSignal", True, -1, object()])

@@ -10,19 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     flush_async_events,
+    pending,
     recording_readable_stream,
     recording_writable_stream,
 )
 from wintersockets.streams.queuing_strategy import CountQueuingStrategy
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 def raise_error1(*_args: object) -> None:

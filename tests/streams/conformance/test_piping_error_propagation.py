@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     error2,
     flush_async_events,
+    pending,
     recording_readable_stream,
     recording_writable_stream,
 )
@@ -24,10 +25,6 @@ from wintersockets.streams.queuing_strategy import CountQueuingStrategy
 from wintersockets.streams.readable_stream import ReadableStream
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 async def rejected_start(c: Any) -> None:

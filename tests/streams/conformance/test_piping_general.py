@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     flush_async_events,
+    pending,
     readable_stream_to_array,
     recording_readable_stream,
     recording_writable_stream,
@@ -28,10 +29,6 @@ from wintersockets.streams.readable_stream import ReadableStream
 from wintersockets.streams.transform_stream import TransformStream
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 def chunks_then_close(*chunks: object) -> dict[str, Any]:

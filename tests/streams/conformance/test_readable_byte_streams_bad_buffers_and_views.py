@@ -13,12 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import assert_rejects, byte_stream, flush
+from tests.streams.support import assert_rejects, byte_stream, flush_async_events, no_pull
 from wintersockets.streams.byte_controller import ReadableByteStreamController
-
-
-def no_pull(_controller: Any) -> None:
-    raise AssertionError("pull must not be called")
 
 
 async def test_reading_from_a_closed_stream_gives_an_empty_view_of_the_same_buffer() -> None:
@@ -102,7 +98,7 @@ async def test_respond_with_new_view_with_an_empty_view_of_another_buffer(
 
     stream, _controller = byte_stream({"pull": pull})
     read = stream.get_reader("byob").read(bytearray([4, 5, 6]))
-    await flush()
+    await flush_async_events()
     assert len(errors) == 1
     # Readable: an empty view is the spec's TypeError; closed: another buffer's length is
     # the spec's RangeError.
@@ -123,7 +119,7 @@ async def test_respond_with_new_view_with_a_read_only_buffer_raises() -> None:
 
     stream, _controller = byte_stream({"pull": pull})
     read = stream.get_reader("byob").read(bytearray(1))
-    await flush()
+    await flush_async_events()
     assert len(errors) == 1
     read.cancel()
 

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_rejects,
     byte_stream,
     error1,
-    flush,
+    flush_async_events,
     js_await,
+    no_pull,
 )
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
@@ -25,10 +26,6 @@ from wintersockets.streams.byte_controller import ReadableByteStreamController
 from wintersockets.streams.readable_stream import ReadableStream
 
 Controller = ReadableByteStreamController
-
-
-def no_pull(_controller: Any) -> None:
-    raise AssertionError("pull must not be called")
 
 
 def request_of(controller: Controller) -> tuple[Any, memoryview]:
@@ -73,10 +70,10 @@ async def test_no_pull_before_start_finishes() -> None:
         {"type": "bytes", "start": lambda c: start_done, "pull": lambda c: pulls.append(1)},
         {"high_water_mark": 256},
     )
-    await flush()
+    await flush_async_events()
     assert pulls == []
     start_done.set_result(None)
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
 
 
@@ -90,7 +87,7 @@ async def test_start_that_raises_makes_the_constructor_raise() -> None:
 
 async def test_no_pull_with_a_high_water_mark_of_0() -> None:
     ReadableStream({"type": "bytes", "pull": no_pull}, {"high_water_mark": 0})
-    await flush()
+    await flush_async_events()
 
 
 async def test_desired_size_when_closed_or_errored() -> None:
@@ -146,7 +143,7 @@ async def test_automatic_pull_after_start(read_kind: str) -> None:
     else:
         stream.get_reader()
     assert pulls == []
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
     for future in pending:
         future.cancel()
@@ -223,7 +220,7 @@ async def test_enqueue_get_reader_then_read() -> None:
         {"high_water_mark": 8},
     )
     assert box[0].desired_size == -8
-    await flush()
+    await flush_async_events()
     assert pulls == []
     read = stream.get_reader().read()
     assert pulls == [8]
@@ -335,7 +332,7 @@ async def test_respond_to_several_pulls_by_separate_enqueues() -> None:
     reads = [reader.read(), reader.read(), reader.read()]
     assert pulls == 0
     results = await asyncio.gather(*reads)
-    await flush()
+    await flush_async_events()
     assert pulls == 4
     assert [len(r.value) for r in results] == [1, 1, 1]
     assert sizes == [256, 256, 256, 256]
@@ -461,7 +458,7 @@ async def test_cancel_with_a_partially_filled_pending_read() -> None:
         pulls += 1
 
     stream, _controller = byte_stream({"pull": pull})
-    await flush()
+    await flush_async_events()
     assert pulls == 0
     reader = stream.get_reader("byob")
     read = reader.read(memoryview(bytearray(2)).cast("H"))
@@ -546,7 +543,7 @@ async def test_three_bytes_enqueued_then_two_short_views() -> None:
 
     stream, controller = byte_stream({"pull": pull})
     controller.enqueue(b"\x01\x00\x02")
-    await flush()
+    await flush_async_events()
     reader = stream.get_reader("byob")
     result = await reader.read(memoryview(bytearray(4)).cast("H"))
     assert result.value.tobytes() == b"\x01\x00"
@@ -789,8 +786,8 @@ async def test_pull_sees_enqueued_bytes_as_not_desired() -> None:
     pulls: list[int] = []
     stream, controller = byte_stream({"pull": lambda c: pulls.append(1)}, {"high_water_mark": 4})
     controller.enqueue(bytes(4))
-    await flush()
+    await flush_async_events()
     assert pulls == []
     assert len((await stream.get_reader().read()).value) == 4
-    await flush()
+    await flush_async_events()
     assert pulls == [1]

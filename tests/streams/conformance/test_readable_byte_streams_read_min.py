@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     byte_stream,
     error1,
-    flush,
+    flush_async_events,
+    no_pull,
 )
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.byte_controller import ReadableByteStreamController
 from wintersockets.streams.readable_stream import ReadableStream
-
-
-def no_pull(_controller: Any) -> None:
-    raise AssertionError("pull must not be called")
 
 
 class RequestLog:
@@ -239,7 +234,7 @@ async def test_read_min_with_a_typed_view_waits_for_whole_elements() -> None:
     reader = stream.get_reader("byob")
     read = reader.read(memoryview(bytearray(8)).cast("H"), min=3)
     controller.enqueue(b"\x01\x02\x03\x04\x05")
-    await flush()
+    await flush_async_events()
     assert_pending(read)
     controller.enqueue(b"\x06\x07")
     result = await read

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     byte_stream,
     error1,
     error2,
-    flush,
-    read_all,
-    recording_stream,
+    flush_async_events,
+    readable_stream_to_array,
+    recording_readable_stream,
 )
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.byte_controller import ReadableByteStreamController
@@ -127,16 +127,16 @@ async def test_errors_in_the_source_reach_both_branches() -> None:
 async def test_cancelling_one_branch_does_not_affect_the_other(cancelled: int) -> None:
     branches = one_two_stream().tee()
     cancel = branches[cancelled].cancel()
-    assert await read_all(branches[cancelled]) == []
-    assert await read_all(branches[1 - cancelled]) == [b"\x01", b"\x02"]
+    assert await readable_stream_to_array(branches[cancelled]) == []
+    assert await readable_stream_to_array(branches[1 - cancelled]) == [b"\x01", b"\x02"]
     await cancel
 
 
 async def test_cancelling_both_branches_aggregates_the_reasons() -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     branch1, branch2 = recording.stream.tee()
     cancel1 = branch1.cancel(error1)
-    await flush()
+    await flush_async_events()
     assert_pending(cancel1)
     await asyncio.gather(cancel1, branch2.cancel(error2))
     assert recording.events == ["cancel", [error1, error2]]
@@ -190,24 +190,24 @@ async def test_cancelling_one_branch_finishes_when_the_original_errors() -> None
 
 
 async def test_no_pull_while_no_branch_reads() -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     recording.stream.tee()
-    await flush()
+    await flush_async_events()
     assert recording.events == []
 
 
 async def test_pull_only_enough_to_fill_the_emptiest_queue() -> None:
-    recording = recording_stream({"type": "bytes", "pull": lambda c: c.enqueue(b"\x01")})
+    recording = recording_readable_stream({"type": "bytes", "pull": lambda c: c.enqueue(b"\x01")})
     reader1, reader2 = (branch.get_reader("byob") for branch in recording.stream.tee())
     await asyncio.gather(reader1.read(bytearray(1)), reader2.read(bytearray(1)))
     assert recording.events == ["pull"]
 
 
 async def test_no_pull_when_the_original_is_already_errored() -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     recording.controller.error(error1)
     reader1, reader2 = (branch.get_reader("byob") for branch in recording.stream.tee())
-    await flush()
+    await flush_async_events()
     assert recording.events == []
     await assert_rejects(reader1.closed, error1)
     await assert_rejects(reader2.closed, error1)
@@ -217,17 +217,17 @@ async def test_no_pull_when_the_original_is_already_errored() -> None:
 async def test_pulling_stops_when_the_original_errors_while_branches_read(
     readers: tuple[int, ...],
 ) -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     tee_readers = [branch.get_reader("byob") for branch in recording.stream.tee()]
-    await flush()
+    await flush_async_events()
     reads = [tee_readers[i].read(bytearray(1)) for i in readers]
-    await flush()
+    await flush_async_events()
     assert recording.events == ["pull"]
     recording.controller.error(error1)
     futures: list[asyncio.Future[Any]] = [*reads, tee_readers[0].closed, tee_readers[1].closed]
     for future in futures:
         await assert_rejects(future, error1)
-    await flush()
+    await flush_async_events()
     assert recording.events == ["pull"]
 
 
@@ -241,7 +241,7 @@ async def test_cancelling_both_branches_in_sequence_with_delay(fail: bool) -> No
     reader1, reader2 = (branch.get_reader("byob") for branch in stream.tee())
     read1, read2 = reader1.read(bytearray([0x11])), reader2.read(bytearray([0x22]))
     cancel1 = reader1.cancel()
-    await flush()
+    await flush_async_events()
     cancel2 = reader2.cancel()
     assert await read1 == ReadResult(None, True)
     assert await read2 == ReadResult(None, True)
@@ -255,22 +255,22 @@ async def test_cancelling_both_branches_in_sequence_with_delay(fail: bool) -> No
 @pytest.mark.parametrize("first", [0, 1])
 async def test_cancelling_one_reading_branch_keeps_the_byob_request(first: int) -> None:
     cancelled = asyncio.get_running_loop().create_future()
-    recording = recording_stream(
+    recording = recording_readable_stream(
         {"type": "bytes", "cancel": lambda reason: cancelled.set_result(None)}
     )
     readers = [branch.get_reader("byob") for branch in recording.stream.tee()]
     buffer1 = bytearray([0x11])
     read1 = readers[0].read(buffer1)
-    await flush()
+    await flush_async_events()
     read2 = readers[1].read(bytearray([0x22]))
-    await flush()
+    await flush_async_events()
     request = recording.controller.byob_request
     assert request is not None
     assert bytes(request.view) == b"\x11"  # reading into branch 1's buffer
     reads = [read1, read2]
     cancels = [readers[first].cancel()]
     assert await reads[first] == ReadResult(None, True)
-    await flush()
+    await flush_async_events()
     request = recording.controller.byob_request
     assert request is not None
     assert bytes(request.view) == b"\x11"
@@ -283,15 +283,15 @@ async def test_cancelling_one_reading_branch_keeps_the_byob_request(first: int) 
 
 @pytest.mark.parametrize("cancelled", [0, 1])
 async def test_after_one_branch_is_cancelled_the_other_gets_the_response(cancelled: int) -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     readers = [branch.get_reader("byob") for branch in recording.stream.tee()]
     reads = [readers[0].read(bytearray([0x11]))]
-    await flush()
+    await flush_async_events()
     reads.append(readers[1].read(bytearray([0x22])))
-    await flush()
+    await flush_async_events()
     readers[cancelled].cancel()
     assert await reads[cancelled] == ReadResult(None, True)
-    await flush()
+    await flush_async_events()
     request = recording.controller.byob_request
     assert request is not None
     assert request.view is not None
@@ -326,12 +326,12 @@ async def test_switching_reader_kinds_on_a_branch(byob_first: bool) -> None:
 
 
 async def test_branch2_provides_the_buffer_when_it_reads_first() -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     reader1, reader2 = (branch.get_reader("byob") for branch in recording.stream.tee())
-    await flush()
+    await flush_async_events()
     read2 = reader2.read(bytearray([0x22]))
     read1 = reader1.read(bytearray([0x11]))
-    await flush()
+    await flush_async_events()
     request = recording.controller.byob_request
     assert request is not None
     assert request.view is not None
@@ -344,15 +344,15 @@ async def test_branch2_provides_the_buffer_when_it_reads_first() -> None:
 
 @pytest.mark.parametrize("byob_branch", [0, 1])
 async def test_close_while_one_branch_has_a_pending_byob_read(byob_branch: int) -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     branches = recording.stream.tee()
     byob = branches[byob_branch].get_reader("byob")
     default = branches[1 - byob_branch].get_reader()
-    await flush()
+    await flush_async_events()
     buffer = bytearray([0x22])
     default_read = default.read()  # first: the tee reads with a default reader
     byob_read = byob.read(buffer)
-    await flush()
+    await flush_async_events()
     assert recording.controller.byob_request is None
     recording.controller.close()
     assert await default_read == ReadResult(None, True)
@@ -363,11 +363,11 @@ async def test_close_while_one_branch_has_a_pending_byob_read(byob_branch: int) 
 
 
 async def test_close_when_both_branches_have_pending_byob_reads() -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     reader1, reader2 = (branch.get_reader("byob") for branch in recording.stream.tee())
-    await flush()
+    await flush_async_events()
     read1, read2 = reader1.read(bytearray([0x11])), reader2.read(bytearray([0x22]))
-    await flush()
+    await flush_async_events()
     request = recording.controller.byob_request
     assert request is not None
     assert request.view is not None
@@ -382,7 +382,7 @@ async def test_close_when_both_branches_have_pending_byob_reads() -> None:
 
 @pytest.mark.parametrize("byob", [False, True])
 async def test_enqueue_and_close_while_both_branches_pull(byob: bool) -> None:
-    recording = recording_stream({"type": "bytes"})
+    recording = recording_readable_stream({"type": "bytes"})
     branches = recording.stream.tee()
     reads: list[list[Any]] = []
     for branch in branches:
@@ -392,7 +392,7 @@ async def test_enqueue_and_close_while_both_branches_pull(byob: bool) -> None:
         else:
             reader = branch.get_reader()
             reads.append([reader.read(), reader.read()])
-    await flush()
+    await flush_async_events()
     if byob:
         request = recording.controller.byob_request
         assert request is not None

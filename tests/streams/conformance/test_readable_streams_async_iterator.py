@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import assert_rejects, error1, flush
+from tests.streams.support import assert_rejects, error1, flush_async_events
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.default_controller import ReadableStreamDefaultController
 from wintersockets.streams.queuing_strategy import CountQueuingStrategy
@@ -133,7 +133,7 @@ async def test_iterating_an_empty_open_stream_stalls() -> None:
         raise AssertionError("the loop must not end")
 
     task = asyncio.ensure_future(loop())
-    await flush()
+    await flush_async_events()
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -152,7 +152,8 @@ async def test_iterating_a_partially_consumed_stream() -> None:
 @pytest.mark.parametrize("prevent_cancel", [False, True])
 async def test_leaving_the_loop_early_with_aclosing(exit_by: str, prevent_cancel: bool) -> None:
     stream, events = recording_stream({"start": lambda c: c.enqueue(0)})
-    await flush()  # JavaScript's for-await yields before the first step: start has settled
+    # JavaScript's for-await yields before the first step: start has settled.
+    await flush_async_events()
 
     async def loop() -> None:
         async with contextlib.aclosing(stream.values(prevent_cancel)) as chunks:
@@ -206,7 +207,7 @@ async def test_aclose_does_not_reject_before_the_stream_errors() -> None:
 async def test_aclose_rejects_if_the_stream_has_errored() -> None:
     stream: ReadableStream[Any] = ReadableStream({"pull": lambda c: c.error(error1)})
     iterator = aiter(stream)
-    await flush()
+    await flush_async_events()
     await assert_rejects(iterator.aclose(), error1)
 
 
@@ -236,7 +237,8 @@ async def test_next_then_aclose_pulls_twice(awaiting: bool) -> None:
         pulled += 1
 
     iterator = aiter(ReadableStream({"pull": pull}))
-    await flush()  # start settles and pulls once, as it would before JavaScript resumes
+    # start settles and pulls once, as it would before JavaScript resumes
+    await flush_async_events()
     if awaiting:
         assert await iterator.__anext__() == 0
         await iterator.aclose()
@@ -331,7 +333,7 @@ async def test_close_while_next_is_pending() -> None:
     async def start(controller: Controller) -> None:
         for chunk in "abc":
             controller.enqueue(chunk)
-        await flush()
+        await flush_async_events()
         controller.close()
 
     assert [chunk async for chunk in ReadableStream({"start": start})] == ["a", "b", "c"]

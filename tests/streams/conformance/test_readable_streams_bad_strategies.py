@@ -7,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
-    assert_rejects,
-    error1,
-    error2,
-    stream_with_controller,
-)
+from tests.streams.support import assert_rejects, error1, error2, stream_with_controller
 from wintersockets.streams.readable_stream import ReadableStream
 
 

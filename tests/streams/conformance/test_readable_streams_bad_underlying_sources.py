@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_rejects,
     error1,
     error2,
-    flush,
+    flush_async_events,
     js_await,
     stream_with_controller,
 )
@@ -175,7 +175,7 @@ async def test_read_does_not_fail_when_it_dequeues_and_pull_then_throws() -> Non
         {"pull": pull}, CountQueuingStrategy(high_water_mark=1)
     )
     reader = stream.get_reader()
-    await flush()
+    await flush_async_events()
     pull_should_throw = True
     assert await js_await(reader.read()) == ReadResult(0, False)
     await assert_rejects(reader.closed, error1)

@@ -6,7 +6,7 @@ import asyncio
 import os
 from typing import Any
 
-from tests.streams._readable_support import assert_rejects, error1
+from tests.streams.support import assert_rejects, error1
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.default_controller import ReadableStreamDefaultController
 from wintersockets.streams.readable_stream import ReadableStream

@@ -10,11 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
-    assert_rejects,
-    error1,
-    stream_with_controller,
-)
+from tests.streams.support import assert_rejects, error1, stream_with_controller
 from wintersockets.streams._promises import promise_rejected_with
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.default_reader import ReadableStreamDefaultReader

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import assert_rejects, error1, flush
+from tests.streams.support import assert_rejects, error1, flush_async_events
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.readable_stream import ReadableStream
 
@@ -216,7 +216,7 @@ async def test_the_stream_stalls_when_next_never_settles() -> None:
 
     reader = ReadableStream.from_(Stalling()).get_reader()
     read = reader.read()
-    await flush()
+    await flush_async_events()
     assert not read.done()
     assert not reader.closed.done()
     read.cancel()
@@ -236,7 +236,7 @@ async def test_next_is_called_only_after_the_first_read() -> None:
             return "a"
 
     reader = ReadableStream.from_(Counting()).get_reader()
-    await flush()
+    await flush_async_events()
     assert calls == 0
     assert await reader.read() == ReadResult("a", False)
     assert calls == 1
@@ -262,7 +262,7 @@ async def test_cancelling_calls_and_awaits_aclose() -> None:
     reader = ReadableStream.from_(Closable()).get_reader()
     assert calls == 0
     cancel = reader.cancel(error1)
-    await flush()
+    await flush_async_events()
     assert calls == 1
     assert not cancel.done()
     release.set_result(None)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_rejects,
     error1,
-    flush,
+    flush_async_events,
     js_await,
-    read_all,
+    readable_stream_to_array,
     stream_with_controller,
 )
 from wintersockets.streams._types import ReadResult
@@ -130,7 +130,7 @@ async def test_pull_that_rejects_errors_the_stream_closed_then_reads() -> None:
 async def test_pull_is_called_once_when_start_finishes() -> None:
     pulls: list[int] = []
     ReadableStream({"pull": lambda c: pulls.append(1)})
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
     await asyncio.sleep(0.01)
     assert pulls == [1]
@@ -146,12 +146,12 @@ async def test_pull_is_called_when_reading_a_started_empty_stream() -> None:
         pulls += 1
 
     stream: ReadableStream[int] = ReadableStream({"pull": pull})
-    await flush()
+    await flush_async_events()
     assert pulls == 1
     read = stream.get_reader().read()
     assert pulls == 2  # synchronously, in read()
     assert await read == ReadResult(1, False)
-    await flush()
+    await flush_async_events()
     assert pulls == 3
 
 
@@ -163,7 +163,7 @@ async def test_pull_once_on_a_non_empty_stream_read_before_start_fulfills() -> N
     read = stream.get_reader().read()
     assert pulls == []
     assert await read == ReadResult("a", False)
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
 
 
@@ -172,12 +172,12 @@ async def test_pull_once_on_a_non_empty_stream_read_after_start_fulfills() -> No
     stream: ReadableStream[str] = ReadableStream(
         {"start": lambda c: c.enqueue("a"), "pull": lambda c: pulls.append(1)}
     )
-    await flush()
+    await flush_async_events()
     assert pulls == []  # the queue is full
     read = stream.get_reader().read()
     assert pulls == [1]  # at once
     assert (await read).value == "a"
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
 
 
@@ -185,22 +185,22 @@ async def test_pull_after_reading_the_last_chunk_unless_draining() -> None:
     pulls: list[int] = []
     stream, controller = stream_with_controller({"pull": lambda c: pulls.append(1)})
     reader = stream.get_reader()
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
     controller.enqueue("a")
     assert pulls == [1]
     await reader.read()
-    await flush()
+    await flush_async_events()
     assert pulls == [1, 1]
 
     pulls.clear()
     stream, controller = stream_with_controller({"pull": lambda c: pulls.append(1)})
     reader = stream.get_reader()
-    await flush()
+    await flush_async_events()
     controller.enqueue("a")
     controller.close()
     await reader.read()
-    await flush()
+    await flush_async_events()
     assert pulls == [1]
 
 
@@ -221,7 +221,7 @@ async def test_pull_is_not_called_again_before_its_promise_fulfills() -> None:
     await asyncio.sleep(0.01)
     assert times == 1
     pending[-1].set_result(None)
-    await flush()
+    await flush_async_events()
     assert times == 2
 
 
@@ -237,10 +237,10 @@ async def test_pull_after_start_and_after_every_read() -> None:
         {"size": lambda chunk: 1, "high_water_mark": math.inf},
     )
     reader = stream.get_reader()
-    await flush()
+    await flush_async_events()
     for chunk in "abc":
         assert (await js_await(reader.read())).value == chunk
-    await flush()
+    await flush_async_events()
     assert len(pulls) == 4
 
 
@@ -252,7 +252,7 @@ async def test_no_pull_after_start_if_the_stream_is_closed() -> None:
         controller.close()
 
     reader = ReadableStream({"start": start, "pull": lambda c: pulls.append(1)}).get_reader()
-    await flush()
+    await flush_async_events()
     await reader.read()
     await reader.closed
     assert pulls == []
@@ -267,7 +267,7 @@ async def test_pull_while_the_strategy_allows_without_read_requests() -> None:
         controller.enqueue(times)
 
     ReadableStream({"pull": pull}, {"size": lambda chunk: 1, "high_water_mark": 4})
-    await flush()
+    await flush_async_events()
     assert times == 4
 
 
@@ -379,7 +379,7 @@ async def test_adapting_a_random_push_source() -> None:
         asyncio.get_running_loop().call_soon(push)
 
     stream: ReadableStream[bytes] = ReadableStream({"start": box.append, "pull": pull})
-    chunks = await read_all(stream)
+    chunks = await readable_stream_to_array(stream)
     assert len(chunks) == 8
     assert all(len(chunk) == 128 for chunk in chunks)
 
@@ -405,5 +405,5 @@ async def test_adapting_a_pull_source(asynchronous: bool) -> None:
     stream: ReadableStream[int] = ReadableStream(
         {"pull": pull_async if asynchronous else pull_sync}
     )
-    assert await read_all(stream) == list(range(1, 11))
+    assert await readable_stream_to_array(stream) == list(range(1, 11))
     assert closed == [True]

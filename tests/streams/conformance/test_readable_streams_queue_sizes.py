@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import js_await, stream_with_controller
+from tests.streams.support import js_await, stream_with_controller
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.queuing_strategy import CountQueuingStrategy
 from wintersockets.streams.readable_stream import ReadableStream

@@ -7,11 +7,11 @@ import asyncio
 import math
 from typing import Any
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_rejects,
     error1,
-    flush,
-    read_all,
+    flush_async_events,
+    readable_stream_to_array,
     stream_with_controller,
 )
 from wintersockets.streams._types import ReadResult
@@ -34,7 +34,7 @@ async def test_enqueue_inside_size() -> None:
     box.append(controller)
     controller.enqueue("a")
     controller.close()
-    assert await read_all(stream) == ["b", "a"]
+    assert await readable_stream_to_array(stream) == ["b", "a"]
 
 
 async def test_close_inside_size_leaves_nothing_to_read() -> None:
@@ -47,7 +47,7 @@ async def test_close_inside_size_leaves_nothing_to_read() -> None:
     stream, controller = stream_with_controller(None, {"size": size})
     box.append(controller)
     controller.enqueue("a")
-    assert await read_all(stream) == []
+    assert await readable_stream_to_array(stream) == []
 
 
 async def test_a_close_request_inside_size() -> None:
@@ -65,7 +65,7 @@ async def test_a_close_request_inside_size() -> None:
     box.append(controller)
     controller.enqueue("a")
     controller.enqueue("b")
-    assert await read_all(stream) == ["a", "b"]
+    assert await readable_stream_to_array(stream) == ["a", "b"]
 
 
 async def test_error_inside_size() -> None:
@@ -93,7 +93,7 @@ async def test_desired_size_inside_size() -> None:
     box.append(controller)
     controller.enqueue("a")
     controller.close()
-    assert await read_all(stream) == ["a"]
+    assert await readable_stream_to_array(stream) == ["a"]
     assert seen == [1]
 
 
@@ -144,7 +144,7 @@ async def test_pipe_to_inside_size() -> None:
     controller.enqueue("a")
     assert pipes
     controller.enqueue("a")
-    await flush()
+    await flush_async_events()
     assert events == ["write", "a", "write", "a"]
     controller.close()
     await pipes[0]
@@ -166,7 +166,7 @@ async def test_read_inside_size() -> None:
     reader = stream.get_reader()
     box.extend([controller, reader])
     controller.enqueue("a")
-    await flush()
+    await flush_async_events()
     assert not reads[0].done()
     controller.enqueue("b")
     assert calls == 1
@@ -201,5 +201,5 @@ async def test_tee_inside_size() -> None:
     controller.enqueue("a")
     assert stream.locked
     controller.close()
-    assert await read_all(branches[0]) == ["a"]
-    assert await read_all(branches[1]) == ["a"]
+    assert await readable_stream_to_array(branches[0]) == ["a"]
+    assert await readable_stream_to_array(branches[1]) == ["a"]

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import (
+from tests.streams.support import (
     assert_pending,
     assert_rejects,
     error1,
     error2,
-    flush,
-    read_all,
-    recording_stream,
+    flush_async_events,
+    readable_stream_to_array,
+    recording_readable_stream,
     stream_with_controller,
 )
 from wintersockets.streams._types import ReadResult
@@ -98,16 +98,16 @@ async def test_errors_in_the_source_reach_both_branches() -> None:
 async def test_cancelling_one_branch_does_not_affect_the_other(cancelled: int) -> None:
     branches = ab_stream().tee()
     cancel = branches[cancelled].cancel()  # settles once the original closes
-    assert await read_all(branches[cancelled]) == []
-    assert await read_all(branches[1 - cancelled]) == ["a", "b"]
+    assert await readable_stream_to_array(branches[cancelled]) == []
+    assert await readable_stream_to_array(branches[1 - cancelled]) == ["a", "b"]
     await cancel
 
 
 async def test_cancelling_both_branches_aggregates_the_reasons() -> None:
-    recording = recording_stream()
+    recording = recording_readable_stream()
     branch1, branch2 = recording.stream.tee()
     cancel1 = branch1.cancel(error1)
-    await flush()
+    await flush_async_events()
     assert_pending(cancel1)
     cancel2 = branch2.cancel(error2)
     await asyncio.gather(cancel1, cancel2)
@@ -179,14 +179,16 @@ async def test_erroring_the_original_errors_the_branches_and_pending_reads() -> 
 
 
 async def test_tee_pulls_only_what_fits_in_the_branch_queues() -> None:
-    recording = recording_stream(None, {"high_water_mark": 0})
+    recording = recording_readable_stream(None, {"high_water_mark": 0})
     recording.stream.tee()
-    await flush()
+    await flush_async_events()
     assert recording.events == ["pull"]
 
 
 async def test_tee_pulls_only_enough_to_fill_the_emptiest_queue() -> None:
-    recording = recording_stream({"pull": lambda c: c.enqueue("a")}, {"high_water_mark": 0})
+    recording = recording_readable_stream(
+        {"pull": lambda c: c.enqueue("a")}, {"high_water_mark": 0}
+    )
     branch1, branch2 = recording.stream.tee()
     await asyncio.gather(branch1.get_reader().read(), branch2.get_reader().read())
     assert recording.events == ["pull", "pull"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams._readable_support import assert_rejects, error1, flush
+from tests.streams.support import assert_rejects, error1, flush_async_events
 from wintersockets.streams._promises import promise_rejected_with
 from wintersockets.streams._types import ReadResult
 from wintersockets.streams.readable_stream import ReadableStream
@@ -71,7 +71,7 @@ async def test_empty_reader_reads_never_settle_until_released(kind: str) -> None
     reader = stream.get_reader()
     reads = [reader.read(), reader.read()]
     closed = reader.closed
-    await flush()
+    await flush_async_events()
     assert not any(read.done() for read in reads)
     assert not closed.done()
     assert reader.closed is closed
@@ -148,7 +148,7 @@ async def test_closed_via_reader_cancel(kind: str) -> None:
 @pytest.mark.parametrize("errored", ERRORED)
 async def test_errored_stream(kind: str, errored: str) -> None:
     stream = ERRORED[errored](kind)
-    await flush()
+    await flush_async_events()
     await assert_rejects(stream.cancel(), error1)
     reader = stream.get_reader()
     await assert_rejects(reader.closed, error1)
@@ -205,7 +205,7 @@ async def test_two_chunks_open_reader(kind: str) -> None:
     first, second, third = reader.read(), reader.read(), reader.read()
     assert await first == ReadResult(CHUNKS[0], False)
     assert await second == ReadResult(CHUNKS[1], False)
-    await flush()
+    await flush_async_events()
     assert not third.done()
     assert not reader.closed.done()
     await reader.cancel()

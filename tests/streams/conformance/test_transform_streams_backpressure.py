@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     flush_async_events,
+    pending,
     readable_stream_to_array,
     recording_transform_stream,
     recording_writable_stream,
@@ -28,11 +29,6 @@ from wintersockets.streams.transform_stream import (
     TransformStreamDefaultController,
 )
 from wintersockets.streams.writer import WritableStreamDefaultWriter
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
-
 
 # -- backpressure.any.js --------------------------------------------------------------------
 

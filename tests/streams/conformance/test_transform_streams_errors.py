@@ -7,18 +7,18 @@ fulfils, and the writable side keeps the first error).
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     error2,
     flush_async_events,
+    pending,
     recording_transform_stream,
     recording_writable_stream,
 )
@@ -30,10 +30,6 @@ from wintersockets.streams.transform_stream import (
 
 thrown_error = error1
 ignored_error = error2
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 def raise_(exc: BaseException) -> Any:

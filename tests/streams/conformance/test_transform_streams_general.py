@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     delay,
     error1,
     flush_async_events,
     js_await,
+    pending,
     readable_stream_to_array,
 )
 from wintersockets.streams.readable_stream import ReadableStream
@@ -27,11 +28,6 @@ from wintersockets.streams.transform_stream import (
     TransformStreamDefaultController,
 )
 from wintersockets.streams.writable_stream import WritableStream
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
-
 
 # -- general.any.js -------------------------------------------------------------------------
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_fulfilled,
     assert_pending,
     assert_rejects,
@@ -15,16 +14,13 @@ from tests.streams.conformance._writable_support import (
     flush_async_events,
     js_await,
     on_settle,
+    pending,
     recording_writable_stream,
 )
 from wintersockets.streams.abort_signal import AbortSignal
 from wintersockets.streams.queuing_strategy import CountQueuingStrategy
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 async def test_abort_before_start_rejects_the_unsettled_ready_promise() -> None:

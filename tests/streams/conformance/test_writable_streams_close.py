@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_fulfilled,
     assert_rejects,
     delay,
@@ -14,14 +11,11 @@ from tests.streams.conformance._writable_support import (
     flush_async_events,
     js_await,
     on_settle,
+    pending,
     recording_writable_stream,
 )
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 async def test_close_fulfills_with_none_whatever_the_sink_returns() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_fulfilled,
     assert_rejects,
     error1,

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     error1,
     error2,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_rejects,
     error1,
     flush_async_events,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
-from tests.streams.conformance._writable_support import (
+from tests.streams.support import (
     assert_fulfilled,
     assert_rejects,
     error1,
@@ -15,15 +14,12 @@ from tests.streams.conformance._writable_support import (
     flush_async_events,
     js_await,
     on_settle,
+    pending,
     recording_writable_stream,
 )
 from wintersockets.streams.writable_controller import WritableStreamDefaultController
 from wintersockets.streams.writable_stream import WritableStream
 from wintersockets.streams.writer import WritableStreamDefaultWriter
-
-
-def pending() -> asyncio.Future[Any]:
-    return asyncio.get_running_loop().create_future()
 
 
 def write_all(values: list[object], writer: WritableStreamDefaultWriter) -> asyncio.Future[None]:
