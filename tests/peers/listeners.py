@@ -15,7 +15,10 @@
   place, and SYNs that arrive while the queue is full are dropped.)
   :func:`full_accept_queue` does the same to a listener made with ``backlog=0``.
 - :func:`loopback_name` is a name, not ``localhost``, that resolves to loopback.
-- :func:`closed_port` is a port on which nothing listens (connections are refused).
+- :func:`closed_port` is a port on which nothing listens (connections are refused); the
+  peer servers start on one.
+- :func:`accepts_connections` tells whether a connection to a port succeeds (a peer
+  server has started).
 - :func:`no_socket_leak` fails if the block leaves a socket file descriptor open.
 - :func:`stand_in_resolver` makes the running loop's ``getaddrinfo`` answer chosen names
   with chosen addresses, as a DNS server would. This machine's only loopback names
@@ -42,6 +45,7 @@ __all__ = [
     "Listener",
     "LoopbackPair",
     "StandInResolver",
+    "accepts_connections",
     "black_hole",
     "closed_port",
     "full_accept_queue",
@@ -203,6 +207,15 @@ def closed_port(host: str = "127.0.0.1") -> int:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def accepts_connections(host: str, port: int) -> bool:
+    """Whether a connection to ``host``:``port`` succeeds within a second."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def loopback_name() -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers.listeners import accepts_connections
 from tests.peers.tls_certs import TLSCerts
 
 __all__ = ["HELLO", "NginxServer", "nginx_server", "start_nginx", "stop_nginx"]
@@ -104,14 +105,6 @@ def _free_ports(host: str, count: int) -> list[int]:
             s.close()
 
 
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def start_nginx(certs: TLSCerts, directory: Path, host: str = "127.0.0.1") -> NginxServer:
     """Write a config into ``directory`` and start nginx; wait until both ports accept.
 
@@ -144,7 +137,7 @@ def start_nginx(certs: TLSCerts, directory: Path, host: str = "127.0.0.1") -> Ng
         )
         deadline = time.monotonic() + _STARTUP_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
-            if _accepts(host, port) and _accepts(host, mtls_port):
+            if accepts_connections(host, port) and accepts_connections(host, mtls_port):
                 return NginxServer(host, port, mtls_port, big, directory, process)
             time.sleep(0.02)
         stop_nginx(process)

@@ -18,7 +18,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.peers.listeners import closed_port
 from tests.peers.tls_certs import TLSCerts
 
 __all__ = [
@@ -75,12 +75,6 @@ def postgres_bindir() -> Path:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
     raise RuntimeError("PostgreSQL is missing: run scripts/install (apt-get install postgresql)")
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def _as_postgres(
@@ -142,7 +136,7 @@ def start_postgres(certs: TLSCerts, host: str = "127.0.0.1") -> PostgresServer:
                 "fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n"
             )
         for _attempt in range(3):  # another process may grab the free port first
-            port = _free_port(host)
+            port = closed_port(host)
             with log.open("ab") as out:
                 process = _as_postgres(
                     [str(bindir / "postgres"), "-D", str(data), "-p", str(port),

@@ -23,7 +23,6 @@ connection without a status line when the destination cannot be reached.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.peers.listeners import accepts_connections, closed_port
 
 __all__ = [
     "PROXY_PASSWORD",
@@ -93,28 +94,14 @@ class ProxyServers:
     log: Path
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def start_proxies(log_dir: Path, host: str = "127.0.0.1") -> ProxyServers:
     """Start pproxy with four listeners and wait until all of them accept."""
     auth = f"#{PROXY_USER}:{PROXY_PASSWORD}"
     servers = {
-        "socks5": ProxyServer("socks5", host, _free_port(host)),
-        "socks5_auth": ProxyServer("socks5", host, _free_port(host), PROXY_USER, PROXY_PASSWORD),
-        "http": ProxyServer("http", host, _free_port(host)),
-        "http_auth": ProxyServer("http", host, _free_port(host), PROXY_USER, PROXY_PASSWORD),
+        "socks5": ProxyServer("socks5", host, closed_port(host)),
+        "socks5_auth": ProxyServer("socks5", host, closed_port(host), PROXY_USER, PROXY_PASSWORD),
+        "http": ProxyServer("http", host, closed_port(host)),
+        "http_auth": ProxyServer("http", host, closed_port(host), PROXY_USER, PROXY_PASSWORD),
     }
     args = [sys.executable, "-c", _LAUNCHER, "--auth", "-1", "-v"]
     for server in servers.values():
@@ -126,7 +113,7 @@ def start_proxies(log_dir: Path, host: str = "127.0.0.1") -> ProxyServers:
     deadline = time.monotonic() + _STARTUP_TIMEOUT
     try:
         for server in servers.values():
-            while not _accepts(server.host, server.port):
+            while not accepts_connections(server.host, server.port):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"pproxy did not start listening on {server.port}:"

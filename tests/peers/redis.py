@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.peers.listeners import closed_port
+
 __all__ = ["RedisServer", "redis_server", "start_redis", "stop_redis"]
 
 _STARTUP_TIMEOUT = 10.0
@@ -41,12 +43,6 @@ class RedisServer:
     def address(self) -> str:
         """``"host:port"`` to pass to ``connect()``."""
         return f"{self.host}:{self.port}"
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def _answers_ping(host: str, port: int) -> bool:
@@ -72,7 +68,7 @@ def start_redis(workdir: str, host: str = "127.0.0.1") -> RedisServer:
         )
     last_output = b""
     for _attempt in range(3):  # another process may grab the free port first
-        port = _free_port(host)
+        port = closed_port(host)
         config = {
             "bind": host,
             "port": str(port),

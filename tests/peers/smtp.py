@@ -10,7 +10,6 @@ message (e.g. by a unique subject) rather than counting.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.peers.listeners import closed_port
 from tests.peers.tls_certs import TLSCerts
 
 __all__ = ["ReceivedMessage", "SMTPServer", "smtp_server", "start_smtp", "stop_smtp"]
@@ -74,17 +74,11 @@ class _Collector:
         return "250 Message accepted for delivery"
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def start_smtp(certs: TLSCerts, host: str = "127.0.0.1") -> SMTPServer:
     """Start the STARTTLS-requiring SMTP server on a free port of ``host``."""
     last_error: OSError | None = None
     for _attempt in range(3):  # another process may grab the free port first
-        port = _free_port(host)
+        port = closed_port(host)
         server = SMTPServer(host, port, None)
         controller = Controller(
             _Collector(server),
