@@ -485,9 +485,32 @@ def readable_byte_stream_controller_pull_into(
     # fills the caller's buffer through a byte view of it.
     buffer = view.cast("B")
     view_format = view.format
+    filled = 0
+    fill_now = controller._fill_now
+    if (
+        fill_now is not None
+        and element_size == 1
+        and total == 0
+        and not controller._pending_pull_intos
+        and stream._state is READABLE
+        and controller._started
+        and not controller._pulling
+        and not controller._close_requested
+    ):
+        # Not in the spec: the source answers now what its pull would (see
+        # set_up_readable_byte_stream_controller); the steps below would add the
+        # descriptor, pull, and have the pull respond with these bytes.
+        filled = fill_now(buffer)
+        if filled >= minimum_fill:
+            result = buffer[:filled]
+            if view_format != "B":
+                result = cast_view(result, view_format)
+            read_into_request.chunk_steps(result)
+            return
     pull_into_descriptor = PullIntoDescriptor(
         buffer, 0, byte_length, minimum_fill, element_size, view_format, "byob"
     )
+    pull_into_descriptor.bytes_filled = filled
     pending = controller._pending_pull_intos
     if pending:
         forget_abandoned_reads(controller)  # removes from `pending` in place

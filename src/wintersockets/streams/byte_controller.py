@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, final
 
 from ._promises import get_loop
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from .readable_stream import CancelAlgorithm, PullAlgorithm, StartAlgorithm
 
 __all__ = ["ReadableByteStreamController"]
+
+# Not in the spec: see set_up_readable_byte_stream_controller's fill_now.
+FillNow = Callable[[memoryview], int]
 
 
 def as_chunk_buffer(chunk: object) -> bytes:
@@ -74,6 +78,7 @@ class ReadableByteStreamController:
         "_byob_request",
         "_cancel_algorithm",
         "_close_requested",
+        "_fill_now",
         "_pending_pull_intos",
         "_pull_again",
         "_pull_algorithm",
@@ -90,6 +95,8 @@ class ReadableByteStreamController:
     _byob_request: ReadableStreamBYOBRequest | None
     _cancel_algorithm: CancelAlgorithm
     _close_requested: bool
+    # Not in the spec: see set_up_readable_byte_stream_controller.
+    _fill_now: FillNow | None
     _pending_pull_intos: deque[PullIntoDescriptor]
     _pull_again: bool
     _pull_algorithm: PullAlgorithm
@@ -659,6 +666,7 @@ def set_up_readable_byte_stream_controller(
     auto_allocate_chunk_size: int | None,
     *,
     settle_sync_pulls_at_once: bool = False,
+    fill_now: FillNow | None = None,
 ) -> None:
     """[SetUpReadableByteStreamController] https://streams.spec.whatwg.org/#set-up-readable-byte-stream-controller
 
@@ -669,6 +677,16 @@ def set_up_readable_byte_stream_controller(
     asked for while another is "in flight" happens: at once, rather than after that turn.
     Ask for it only for a pull algorithm that no one else can observe and that may run
     again at any time (a socket's, which resumes reading), not for a user's source.
+
+    Not in the spec either: ``fill_now(view)`` lets a source in another layer (a
+    socket's) answer a read into a buffer without a pull-into descriptor. When such a
+    read would add its descriptor and pull (the stream readable and started, nothing
+    queued or pending, no pull under way), ``fill_now`` is called first with a byte view
+    of the reader's buffer; it writes what its pull would respond with now and returns
+    how many bytes (0 for none). If that is the read's minimum or more, the read completes
+    with them at once, as pull-then-respond would have; otherwise it goes on as the spec
+    says, the bytes already written counted as filled. ``fill_now`` must not touch the
+    stream or the controller.
 
     Raises:
         Exception: whatever ``start_algorithm`` raised.
@@ -691,6 +709,7 @@ def set_up_readable_byte_stream_controller(
     controller._auto_allocate_chunk_size = auto_allocate_chunk_size
     controller._pending_pull_intos = deque()
     controller._settles_sync_pulls_at_once = settle_sync_pulls_at_once
+    controller._fill_now = fill_now
     stream._controller = controller
     start_result = start_algorithm()
     react_to_algorithm(

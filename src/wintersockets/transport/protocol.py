@@ -6,7 +6,7 @@ transport's protocol, the ``readable`` byte stream's underlying source and the
 
 Reading
     When a BYOB read is pending, the kernel writes straight into the caller's buffer:
-    ``get_buffer()`` returns ``byob_request.view`` and ``buffer_updated(n)`` responds with
+    ``get_buffer()`` returns the BYOB request's view and ``buffer_updated(n)`` responds with
     ``n``. Otherwise data goes to the default read waiting for it, or is enqueued as
     ``bytes``. Over plain TCP, while bytes stream in, a read that finds the queue empty
     first reads the socket itself, so that it completes inside ``read()`` (see
@@ -49,6 +49,10 @@ import weakref
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from wintersockets.streams._promises import transform_promise
+from wintersockets.streams.byob_request import (
+    current_byob_request_view,
+    respond_to_current_byob_request,
+)
 from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
     set_up_readable_byte_stream_controller,
@@ -69,7 +73,6 @@ from .chunks import encode_chunk
 from .errors import broken_error, closed_error
 
 if TYPE_CHECKING:
-    from wintersockets.streams.byob_request import ReadableStreamBYOBRequest
     from wintersockets.streams.writable_controller import WritableStreamDefaultController
 
     from .listener import BridgeListener
@@ -143,7 +146,7 @@ class StreamBridge(asyncio.BaseProtocol):
     """
 
     __slots__ = (
-        "_byob_request",
+        "_byob_view",
         "_detached",
         "_drain",
         "_early",
@@ -175,7 +178,8 @@ class StreamBridge(asyncio.BaseProtocol):
         "_write_paused",
     )
 
-    _byob_request: ReadableStreamBYOBRequest | None
+    # The pending BYOB read's view that get_buffer() gave the transport, if it did.
+    _byob_view: memoryview | None
     _detached: bool
     _drain: asyncio.Future[None] | None
     # Data received before the readable exists, and how the read direction ended then.
@@ -250,7 +254,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._opened = opened
         self._name = name
         self._transport = None
-        self._byob_request = None
+        self._byob_view = None
         self._detached = False
         self._drain = None
         self._early = None
@@ -311,6 +315,7 @@ class StreamBridge(asyncio.BaseProtocol):
             None,
             # Our pull never waits, and only we see it: no loop callback per pull.
             settle_sync_pulls_at_once=True,
+            fill_now=self._fill_now,
         )
         self._readable = readable
         self._read_controller = controller
@@ -390,11 +395,11 @@ class StreamBridge(asyncio.BaseProtocol):
         controller = self._read_controller
         if controller is not None and controller._pending_pull_intos and self._read_open:
             # A BYOB read is pending: the kernel writes into the caller's buffer.
-            request = controller.byob_request
-            if request is not None and request.view is not None:
-                self._byob_request = request
-                return request.view
-        self._byob_request = None
+            view = current_byob_request_view(controller)
+            if view is not None:
+                self._byob_view = view
+                return view
+        self._byob_view = None
         scratch = self._scratch
         if scratch is None:
             scratch = self._scratch = _scratch_for(asyncio.get_running_loop())
@@ -403,15 +408,15 @@ class StreamBridge(asyncio.BaseProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         if self._held:
             self._late_bytes += nbytes
-        request = self._byob_request
-        if request is not None:
-            self._byob_request = None
-            view = request.view
-            if nbytes >= BULK_READ or (view is not None and nbytes == view.nbytes):
+        view = self._byob_view
+        if view is not None:
+            self._byob_view = None
+            if nbytes >= BULK_READ or nbytes == view.nbytes:
                 self._read_now_allowance = READ_NOW_ALLOWANCE  # bytes stream in
-            request.respond(nbytes)
             controller = self._read_controller
-            if not self._switchable and controller and not controller._pending_pull_intos:
+            assert controller is not None
+            respond_to_current_byob_request(controller, nbytes)
+            if not self._switchable and not controller._pending_pull_intos:
                 # uvloop (like most transports) reads again at once while data is there;
                 # without another BYOB read pending that read would land in the scratch
                 # buffer and be copied twice. Stop until the reader asks again (pull), which
@@ -433,12 +438,11 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance = READ_NOW_ALLOWANCE  # bytes stream in
         controller = self._read_controller
         if controller is not None and controller._pending_pull_intos:
-            request = controller.byob_request
-            view = None if request is None else request.view
-            if request is not None and view is not None:
+            view = current_byob_request_view(controller)
+            if view is not None:
                 n = min(len(view), len(data))
-                view[:n] = data[:n]
-                request.respond(n)
+                view[:n] = memoryview(data)[:n]
+                respond_to_current_byob_request(controller, n)
                 data = data[n:]
                 if not data or not self._read_open:
                     self._pause_reading_if_full()
@@ -574,24 +578,61 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance -= len(data)
             controller.enqueue(data)
             return True
-        request = controller.byob_request
-        view = None if request is None else request.view
-        if request is None or view is None:
+        view = current_byob_request_view(controller)
+        if view is None:
             return False
+        nbytes = self._readv_now(fd, view, transport)
+        if nbytes < 0:
+            return True  # failed: the transport is aborted
+        if nbytes == 0:
+            return False
+        respond_to_current_byob_request(controller, nbytes)
+        if not self._switchable and not controller._pending_pull_intos:
+            self._pause_reading()  # as buffer_updated() does, for uvloop
+        return True
+
+    def _fill_now(self, view: memoryview) -> int:
+        """The readable's ``fill_now``: :meth:`_read_now` for a BYOB read about to pull.
+
+        Called by the stream before the read adds its pull-into descriptor, so a read the
+        socket can answer at once costs neither the descriptor nor the pull.
+        """
+        fd = self._fd
+        transport = self._transport
+        if (
+            fd == -1
+            or self._read_now_allowance <= 0
+            or transport is None
+            or not self._read_open
+            or self._held
+            or transport.is_closing()
+        ):
+            return 0
+        if fd == _FD_UNKNOWN:
+            sock = transport.get_extra_info("socket")
+            fd = self._fd = -1 if sock is None else sock.fileno()
+            if fd < 0:
+                return 0
+        nbytes = self._readv_now(fd, view, transport)
+        if nbytes <= 0:
+            return 0
+        if not self._switchable:
+            self._pause_reading()  # as buffer_updated() does, for uvloop
+        return nbytes
+
+    def _readv_now(self, fd: int, view: memoryview, transport: asyncio.Transport) -> int:
+        # Bytes read into view: 0 if none now or at EOF (the transport reports EOF), -1 if
+        # the read failed (the transport is aborted, connection_lost reports the error).
         try:
             nbytes = _readv(fd, (view,))
         except (BlockingIOError, InterruptedError):
             self._read_now_allowance = 0
-            return False
+            return 0
         except OSError as exc:
-            return self._read_failed(exc, transport)
-        if nbytes == 0:
-            return False
+            self._read_failed(exc, transport)
+            return -1
         self._read_now_allowance -= nbytes
-        request.respond(nbytes)
-        if not self._switchable and not controller._pending_pull_intos:
-            self._pause_reading()  # as buffer_updated() does, for uvloop
-        return True
+        return nbytes
 
     def _read_failed(self, exc: OSError, transport: asyncio.Transport) -> bool:
         # The transport would have met this error: end the connection as it would.
@@ -628,7 +669,7 @@ class StreamBridge(asyncio.BaseProtocol):
     def _end_readable(self) -> None:
         # The peer's FIN, or a clean end: close the readable after the data it holds, and
         # end a pending BYOB read with 0 bytes, as the spec asks of a source that closes.
-        self._byob_request = None
+        self._byob_view = None
         if not self._read_open:
             return
         self._read_open = False
@@ -637,9 +678,8 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_end = _EOF
             return
         controller.close()
-        request = controller.byob_request
-        if request is not None:
-            request.respond(0)
+        if controller._pending_pull_intos:
+            respond_to_current_byob_request(controller, 0)
 
     def _become(self, cls: type[StreamBridge]) -> None:
         # Both classes have exactly StreamBridge's slots, so the object can change class;
@@ -800,7 +840,7 @@ class StreamBridge(asyncio.BaseProtocol):
 
     def error_readable(self, error: BaseException) -> None:
         """Error the readable (reads fail with ``error``) and discard later data."""
-        self._byob_request = None
+        self._byob_view = None
         if not self._read_open:
             return
         self._read_open = False
