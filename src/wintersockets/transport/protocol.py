@@ -613,10 +613,16 @@ class StreamBridge(asyncio.BaseProtocol):
             fd = self._fd = -1 if sock is None else sock.fileno()
             if fd < 0:
                 return 0
-        nbytes = self._readv_now(fd, view, transport)
-        if nbytes <= 0:
+        try:
+            nbytes = _readv(fd, (view,))
+        except (BlockingIOError, InterruptedError):
+            self._read_now_allowance = 0
             return 0
-        if not self._switchable:
+        except OSError as exc:
+            self._read_failed(exc, transport)
+            return 0
+        self._read_now_allowance -= nbytes
+        if nbytes and not self._switchable:
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
 
