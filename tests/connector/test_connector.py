@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.assertions import outcome
 from tests.peers.listeners import (
     black_hole,
     full_accept_queue,
@@ -24,12 +25,6 @@ from wintersockets.connector.egress import EgressPolicy
 from wintersockets.connector.proxy import ProxySettings
 from wintersockets.errors import SocketError
 from wintersockets.socket.info import format_host_port
-
-
-async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
-    await asyncio.wait([future], timeout=TIMEOUT)
-    assert future.done(), "the future did not settle"
-    return future.exception()
 
 
 async def test_connector_connect_has_the_same_contract_as_connect() -> None:

@@ -14,10 +14,10 @@ policy, so that "nothing arrived" means the policy stopped it, not a wrong addre
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
+from tests.integration.assertions import assert_echo, outcome
 from tests.peers.listeners import (
     listener,
     loopback_name,
@@ -78,28 +78,8 @@ CARRIED = [
 LOOPBACK_NAMES = ["localhost", "localhost.", "LOCALHOST", "api.localhost", "a.b.localhost."]
 
 
-async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
-    """The exception ``future`` settles with (``None`` if it succeeds), waiting a bounded time."""
-    await asyncio.wait([future], timeout=LIMIT)
-    assert future.done(), "the future did not settle"
-    return future.exception()
-
-
 async def close(sock: Socket) -> None:
     await asyncio.wait_for(sock.close(), LIMIT)
-
-
-async def assert_echo(sock: Socket, peer_conn: Any) -> None:
-    """Bytes go both ways between the socket's streams and the peer's connection."""
-    writer = sock.writable.get_writer()
-    await asyncio.wait_for(writer.write(b"ping"), LIMIT)
-    assert await peer_conn.wait_received(4) == b"ping"
-    peer_conn.send(b"pong")
-    reader = sock.readable.get_reader()
-    result = await asyncio.wait_for(reader.read(), LIMIT)
-    assert result.value == b"pong"
-    writer.release_lock()
-    reader.release_lock()
 
 
 def assert_blocked(error: BaseException | None, rule: str = "is not allowed") -> None:

@@ -8,10 +8,11 @@ streams, as an application would, and check what the destination peer saw.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.integration.assertions import assert_echo, outcome
 from tests.peers.listeners import (
     black_hole,
     closed_port,
@@ -25,7 +26,6 @@ from wintersockets.connector.connector import Connector
 from wintersockets.connector.egress import EgressPolicy
 from wintersockets.connector.proxy import ProxySettings
 from wintersockets.errors import SocketError
-from wintersockets.socket.socket import Socket
 
 if TYPE_CHECKING:
     from tests.peers.proxies import ProxyServer
@@ -33,30 +33,6 @@ if TYPE_CHECKING:
 LIMIT = 10.0
 ALL_PROXIES = ["socks5_proxy", "socks5_proxy_with_auth", "http_proxy", "http_proxy_with_auth"]
 AUTH_PROXIES = ["socks5_proxy_with_auth", "http_proxy_with_auth"]
-
-
-async def outcome(future: asyncio.Future[Any]) -> BaseException | None:
-    """The exception ``future`` settles with (``None`` if it succeeds), waiting a bounded time."""
-    await asyncio.wait([future], timeout=LIMIT)
-    assert future.done(), "the future did not settle"
-    return future.exception()
-
-
-async def assert_echo(sock: Socket, peer_conn: Any, payload: bytes = b"ping") -> None:
-    """Bytes go both ways between the socket's streams and the destination."""
-    writer = sock.writable.get_writer()
-    await asyncio.wait_for(writer.write(payload), LIMIT)
-    assert await peer_conn.wait_received(len(payload)) == payload
-    peer_conn.send(payload[::-1])
-    reader = sock.readable.get_reader()
-    received = b""
-    while len(received) < len(payload):
-        result = await asyncio.wait_for(reader.read(), LIMIT)
-        assert not result.done
-        received += result.value
-    assert received == payload[::-1]
-    writer.release_lock()
-    reader.release_lock()
 
 
 @pytest.mark.parametrize("fixture", ALL_PROXIES)

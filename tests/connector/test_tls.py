@@ -27,7 +27,7 @@ from tests.peers.openssl_server import (
     sni_recording_server,
     stalling_server,
 )
-from tests.peers.postgres import PostgresServer
+from tests.peers.postgres import PG_STARTUP, PostgresServer, pg_message
 from tests.peers.smtp import SMTPServer
 from tests.peers.tls_certs import TLSCerts
 from wintersockets.connector.tls import (
@@ -601,10 +601,6 @@ async def drive(dialogue: StartTLSDialogue, streams: Streams) -> None:
             dialogue.receive_eof()
 
 
-def pg_message(kind: bytes, payload: bytes) -> bytes:
-    return kind + (len(payload) + 4).to_bytes(4, "big") + payload
-
-
 async def pg_read_until_ready(reader: asyncio.StreamReader) -> list[tuple[bytes, bytes]]:
     """Backend messages up to and including ReadyForQuery ('Z')."""
     messages = []
@@ -634,8 +630,7 @@ async def test_postgres_upgrades_after_ssl_request_and_answers_a_query(
             ssl_handshake_timeout=TIMEOUT,
         )
         assert writer.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
-        startup = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
-        writer.write((len(startup) + 4).to_bytes(4, "big") + startup)
+        writer.write(PG_STARTUP)
         assert (b"R", (0).to_bytes(4, "big")) in await pg_read_until_ready(reader)  # AuthOk
         writer.write(pg_message(b"Q", b"SELECT 42\0"))
         rows = [p for kind, p in await pg_read_until_ready(reader) if kind == b"D"]
@@ -827,8 +822,7 @@ async def test_upgrade_tls_after_postgres_ssl_request(
     try:
         assert negotiated_alpn(tls_transport) is None
         assert tls_transport.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
-        startup = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
-        tls_transport.write((len(startup) + 4).to_bytes(4, "big") + startup)
+        tls_transport.write(PG_STARTUP)
         # AuthenticationOk: 'R', length 8, code 0.
         assert (await secure.until(9))[:9] == b"R" + (8).to_bytes(4, "big") + bytes(4)
     finally:

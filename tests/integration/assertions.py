@@ -1,4 +1,4 @@
-"""Domain assertions and bounded I/O helpers for the integration tests.
+"""Domain assertions and bounded I/O helpers for the integration and connector tests.
 
 Every helper that waits is bounded (``within`` seconds, :data:`WITHIN` by default), so a
 broken socket fails the test with a message instead of hanging it.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -21,10 +22,13 @@ __all__ = [
     "WITHIN",
     "assert_bytes_received",
     "assert_clear_message",
+    "assert_echo",
     "assert_pending",
     "assert_settled",
     "assert_socket_error",
     "close_and_settle",
+    "open_fds",
+    "outcome",
     "read_all",
     "read_exactly",
     "rejection",
@@ -94,10 +98,15 @@ def settled_exception(f: asyncio.Future[Any]) -> BaseException | None:
     return f.exception()
 
 
+async def outcome(f: asyncio.Future[Any], *, within: float = WITHIN) -> BaseException | None:
+    """Wait for ``f`` to settle and return its exception, or ``None`` if it was fulfilled."""
+    await settle(f, within=within)
+    return settled_exception(f)
+
+
 async def rejection(f: asyncio.Future[Any], *, within: float = WITHIN) -> BaseException:
     """Wait for ``f`` to settle and return the exception it was rejected with."""
-    await settle(f, within=within)
-    exc = settled_exception(f)
+    exc = await outcome(f, within=within)
     assert exc is not None, f"expected a rejection, but {f!r} was fulfilled"
     return exc
 
@@ -194,3 +203,26 @@ async def close_and_settle(sock: Socket, *, within: float = WITHIN) -> None:
     if not sock.closed.done():
         sock.close()
     await settle(sock, within=within)
+
+
+async def assert_echo(
+    sock: Socket, peer_conn: Any, payload: bytes = b"ping", *, within: float = WITHIN
+) -> None:
+    """Bytes go both ways: ``peer_conn`` receives ``payload``, ``sock`` reads it reversed.
+
+    ``peer_conn`` is a peer's side of the connection, with ``wait_received(n)`` and
+    ``send(data)`` (a :class:`tests.socket.peer.PeerConnection`). Both locks are released.
+    """
+    writer = sock.writable.get_writer()
+    async with asyncio.timeout(within):
+        await writer.write(payload)
+    assert await peer_conn.wait_received(len(payload)) == payload
+    peer_conn.send(payload[::-1])
+    received = await read_exactly(sock, len(payload), within=within)
+    assert received == payload[::-1]
+    writer.release_lock()
+
+
+def open_fds() -> int:
+    """How many file descriptors this process has open."""
+    return len(os.listdir("/proc/self/fd"))

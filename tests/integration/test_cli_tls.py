@@ -13,7 +13,7 @@ import pytest
 
 from tests.peers.nginx import HELLO, NginxServer
 from tests.peers.openssl_server import OpenSSLServer
-from tests.peers.postgres import PostgresServer
+from tests.peers.postgres import PG_STARTUP, PostgresServer, pg_message
 from tests.peers.smtp import SMTPServer
 from tests.peers.tls_certs import TLSCerts
 
@@ -136,20 +136,10 @@ def test_starttls_smtp_sends_a_message_over_tls(
     assert message.tls
 
 
-def pg_message(kind: bytes, payload: bytes) -> bytes:
-    return kind + (len(payload) + 4).to_bytes(4, "big") + payload
-
-
 def test_starttls_postgres_runs_a_query_over_tls(
     tls_certs: TLSCerts, postgres_server: PostgresServer
 ) -> None:
-    startup = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
-    session = (
-        (len(startup) + 4).to_bytes(4, "big")
-        + startup
-        + pg_message(b"Q", b"SELECT 42\0")
-        + pg_message(b"X", b"")
-    )
+    session = PG_STARTUP + pg_message(b"Q", b"SELECT 42\0") + pg_message(b"X", b"")
     result = run(
         postgres_server.address, "--starttls", "postgres", "--ca", str(tls_certs.ca),
         "--loop", "uvloop", input=session,

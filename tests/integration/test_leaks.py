@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 
-from tests.integration.assertions import WITHIN, assert_bytes_received, settled_exception
+from tests.integration.assertions import (
+    WITHIN,
+    assert_bytes_received,
+    open_fds,
+    settled_exception,
+)
 from tests.peers.scripted import PeerConnection, ScriptedPeer
 from wintersockets.connector.connector import connect
 
 CYCLES = 1000
 WARM_UP = 20
-
-
-def open_fds() -> int:
-    """How many file descriptors this process has open."""
-    return len(os.listdir("/proc/self/fd"))
 
 
 async def close_on_fin(conn: PeerConnection) -> None:

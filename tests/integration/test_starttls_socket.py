@@ -31,22 +31,16 @@ from tests.integration.assertions import (
     settled_exception,
     yield_to_loop,
 )
-from tests.peers.postgres import PostgresServer
+from tests.peers.postgres import PG_STARTUP, PostgresServer, pg_message
 from tests.peers.scripted import PeerConnection, ScriptedPeer, fin, script
 from tests.peers.smtp import SMTPServer
-from tests.peers.tls_certs import TLSCerts
-from wintersockets.connector.connector import Connector, connect
-from wintersockets.connector.tls import TLSSettings
+from tests.peers.tls_certs import TLSCerts, trusting
+from wintersockets.connector.connector import connect
 from wintersockets.errors import SocketError
 from wintersockets.socket.socket import Socket
 from wintersockets.starttls_dialogues import SSL_REQUEST, SMTPReply, negotiate, parse_smtp_reply
 
 COMMAND = b"STARTTLS\r\n"
-
-
-def trusting(certs: TLSCerts, **kwargs: object) -> Connector:
-    """A connector that trusts the test CA."""
-    return Connector(tls=TLSSettings(ca_file=certs.ca), **kwargs)  # type: ignore[arg-type]
 
 
 # -- a STARTTLS peer -------------------------------------------------------------------------
@@ -558,10 +552,6 @@ class MessageReader:
         self._reader.release_lock()
 
 
-def pg_message(kind: bytes, payload: bytes) -> bytes:
-    return kind + (len(payload) + 4).to_bytes(4, "big") + payload
-
-
 async def test_postgres_ssl_request_then_start_tls_then_a_query(
     tls_certs: TLSCerts, postgres_server: PostgresServer
 ) -> None:
@@ -580,8 +570,7 @@ async def test_postgres_ssl_request_then_start_tls_then_a_query(
         assert sock.upgraded
         secure = MessageReader(tls)
         writer = tls.writable.get_writer()
-        startup = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
-        await writer.write((len(startup) + 4).to_bytes(4, "big") + startup)
+        await writer.write(PG_STARTUP)
         assert (b"R", bytes(4)) in await secure.pg_until_ready()  # AuthenticationOk
         await writer.write(pg_message(b"Q", b"SELECT 42\0"))
         rows = [p for kind, p in await secure.pg_until_ready() if kind == b"D"]

@@ -39,9 +39,9 @@ from tests.integration.contract import (
     SocketFactory,
     check_id,
 )
-from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_reply, trusting
+from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_reply
 from tests.peers.scripted import PeerConnection, ScriptedPeer
-from tests.peers.tls_certs import TLSCerts
+from tests.peers.tls_certs import TLSCerts, trusting
 
 _NO_HALF_CLOSE = (
     "needs half-close (send FIN, keep reading), which asyncio's TLS transports cannot do: "

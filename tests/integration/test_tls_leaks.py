@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 from collections.abc import Awaitable, Callable
 
-from tests.integration.assertions import WITHIN, settle, settled_exception
-from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_reply, trusting
+from tests.integration.assertions import WITHIN, open_fds, settle, settled_exception
+from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_reply
 from tests.peers.openssl_server import OpenSSLServer, stalling_server
 from tests.peers.scripted import ScriptedPeer
-from tests.peers.tls_certs import TLSCerts
+from tests.peers.tls_certs import TLSCerts, trusting
 
 CYCLES = 100
 WARM_UP = 5
-
-
-def open_fds() -> int:
-    """How many file descriptors this process has open."""
-    return len(os.listdir("/proc/self/fd"))
 
 
 async def fds_settled(at_most: int | None = None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
-from typing import Any
 
 import pytest
 
@@ -37,17 +36,12 @@ from tests.peers.openssl_server import (
     stalling_server,
 )
 from tests.peers.scripted import ScriptedPeer
-from tests.peers.tls_certs import TLSCerts
+from tests.peers.tls_certs import TLSCerts, trusting
 from wintersockets.connector.connector import Connector, connect
 from wintersockets.connector.tls import TLSSettings
 from wintersockets.errors import SocketError
 from wintersockets.socket.info import SocketInfo, TLSInfo
 from wintersockets.socket.socket import Socket
-
-
-def trusting(certs: TLSCerts, **kwargs: Any) -> Connector:
-    """A connector that trusts the test CA."""
-    return Connector(tls=TLSSettings(ca_file=certs.ca), **kwargs)
 
 
 async def opened(sock: Socket) -> SocketInfo:
@@ -438,7 +432,7 @@ async def test_tls_through_a_proxy_verifies_the_destination_not_the_proxy(
     tls_certs: TLSCerts, nginx_server: NginxServer, proxy: str, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue(proxy).url
-    connector = Connector(tls=TLSSettings(ca_file=tls_certs.ca), proxy=url)
+    connector = trusting(tls_certs, proxy=url)
     sock = connector.connect(
         {"hostname": "localhost", "port": nginx_server.port}, secure_transport="on"
     )

@@ -9,7 +9,8 @@ every local user without a password (``trust`` for local, host and hostssl), and
 (fast shutdown) and deleted when the session ends. Durability is off (``fsync``), since the
 data is thrown away.
 
-Clients log in as user ``postgres`` to database ``postgres``.
+Clients log in as user ``postgres`` to database ``postgres``: :data:`PG_STARTUP` is the
+StartupMessage that does, :func:`pg_message` frames any other frontend message.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from tests.peers.listeners import closed_port
 from tests.peers.tls_certs import TLSCerts
 
 __all__ = [
+    "PG_STARTUP",
     "PostgresServer",
+    "pg_message",
     "postgres_bindir",
     "postgres_server",
     "start_postgres",
@@ -40,6 +43,16 @@ __all__ = [
 
 _STARTUP_TIMEOUT = 30.0
 _USER = "postgres"
+
+
+def pg_message(kind: bytes, payload: bytes) -> bytes:
+    """A protocol message: its type byte, its Int32 length (itself included), ``payload``."""
+    return kind + (len(payload) + 4).to_bytes(4, "big") + payload
+
+
+_STARTUP_BODY = (196608).to_bytes(4, "big") + b"user\0postgres\0database\0postgres\0\0"
+#: The StartupMessage (protocol 3.0, no type byte) that logs in as ``postgres`` to ``postgres``.
+PG_STARTUP = (len(_STARTUP_BODY) + 4).to_bytes(4, "big") + _STARTUP_BODY
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ temporary directory) for every server and client the TLS tests need::
     client.pem, client-key.pem           a client certificate signed by ca.pem (mTLS)
     untrusted-client.pem, ...-key.pem    a client certificate signed by the other CA
 
+:func:`trusting` is a client ``Connector`` that trusts ``ca.pem``.
+
 Use it by importing the fixture into a test module (``from tests.peers.tls_certs import
 tls_certs  # noqa: F401``) or by registering this module as a pytest plugin.
 """
@@ -25,6 +27,7 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -33,7 +36,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-__all__ = ["SERVER_NAMES", "CertPair", "TLSCerts", "make_tls_certs", "tls_certs"]
+from wintersockets.connector.connector import Connector
+from wintersockets.connector.tls import TLSSettings
+
+__all__ = ["SERVER_NAMES", "CertPair", "TLSCerts", "make_tls_certs", "tls_certs", "trusting"]
 
 #: The identities of every "good" server certificate: a hostname and both loopbacks.
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -175,3 +181,8 @@ def make_tls_certs(directory: Path) -> TLSCerts:
 def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TLSCerts:
     """Every test certificate, written once per session; see :class:`TLSCerts`."""
     return make_tls_certs(tmp_path_factory.mktemp("tls-certs"))
+
+
+def trusting(certs: TLSCerts, **kwargs: Any) -> Connector:
+    """A connector that trusts the test CA (``kwargs`` are the ``Connector``'s other options)."""
+    return Connector(tls=TLSSettings(ca_file=certs.ca), **kwargs)
