@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import array
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
 
 from tests.streams.support import assert_pending, byte_stream, error1, flush_async_events
+from wintersockets.streams.abort_signal import AbortController
 from wintersockets.streams.byob_request import (
     current_byob_request_view,
     respond_to_current_byob_request,
@@ -25,7 +27,9 @@ from wintersockets.streams.byte_controller import (
     set_up_readable_byte_stream_controller,
 )
 from wintersockets.streams.readable_stream import ReadableStream, initialize_readable_stream
-from wintersockets.streams.writable_stream import create_writable_stream
+from wintersockets.streams.transform_stream import TransformStream
+from wintersockets.streams.writable_controller import WritableStreamDefaultController
+from wintersockets.streams.writable_stream import WritableStream, create_writable_stream
 
 
 def _none(*_args: object) -> None:
@@ -418,6 +422,273 @@ async def test_a_pipe_into_writes_that_settle_at_once_or_later_moves_all_in_orde
     dest = create_writable_stream(_none, write, _none, _none, 3, settle_sync_writes_at_once=True)
     await asyncio.wait_for(ReadableStream.from_(range(200)).pipe_to(dest), 5)
     assert written == list(range(200))
+
+
+# pipe_to: reads of a from_() iterator and sink writes that settle at once -----------------
+
+
+def _recording_sink(
+    log: list[object], on_write: Any = None, size: Any = None
+) -> tuple[WritableStream, list[WritableStreamDefaultController]]:
+    controllers: list[WritableStreamDefaultController] = []
+
+    def start(controller: WritableStreamDefaultController) -> None:
+        controllers.append(controller)
+
+    def write(chunk: object, controller: WritableStreamDefaultController) -> object:
+        log.append(chunk)
+        return None if on_write is None else on_write(chunk, controller)
+
+    strategy = None if size is None else {"high_water_mark": 1, "size": size}
+    return WritableStream({"start": start, "write": write}, strategy), controllers
+
+
+async def test_a_pipe_moves_many_chunks_per_turn_but_lets_the_loop_run() -> None:
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    seen: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def tick() -> None:
+        seen.append(len(log))
+        if len(seen) < 3:
+            loop.call_soon(tick)
+
+    pipe = ReadableStream.from_(range(2000)).pipe_to(sink)
+    loop.call_soon(tick)
+    await asyncio.wait_for(pipe, 5)
+    assert log == list(range(2000))
+    # Other callbacks ran while the pipe was moving chunks, and it moved more than one
+    # chunk between them.
+    assert 0 < seen[-1] < 2000
+    assert seen[1] - seen[0] > 1
+
+
+async def test_a_pipe_writes_to_the_sink_one_at_a_time_and_never_re_entrantly() -> None:
+    depth = [0]
+    log: list[object] = []
+
+    def on_write(_chunk: object, _controller: object) -> None:
+        assert depth[0] == 0
+        depth[0] += 1
+        depth[0] -= 1
+
+    sink, _ = _recording_sink(log, on_write)
+    await asyncio.wait_for(ReadableStream.from_(range(300)).pipe_to(sink), 5)
+    assert log == list(range(300))
+
+
+async def test_a_sink_raising_mid_batch_stops_the_pipe_and_cancels_the_source() -> None:
+    closed: list[bool] = []
+
+    def chunks() -> Any:
+        try:
+            yield from range(1000)
+        finally:
+            closed.append(True)
+
+    def on_write(chunk: object, _controller: object) -> None:
+        if chunk == 50:
+            raise error1
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log, on_write)
+    with pytest.raises(type(error1)):
+        await asyncio.wait_for(ReadableStream.from_(chunks()).pipe_to(sink), 5)
+    assert log == list(range(51))
+    assert closed == [True]
+
+
+async def test_a_sink_erroring_its_controller_mid_batch_keeps_the_spec_timing() -> None:
+    def on_write(chunk: object, controller: WritableStreamDefaultController) -> None:
+        if chunk == 20:
+            controller.error(error1)
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log, on_write)
+    source = ReadableStream.from_(range(100))
+    pipe = source.pipe_to(sink)
+    with pytest.raises(type(error1)):
+        await asyncio.wait_for(pipe, 5)
+    assert log == list(range(21))
+    assert sink._state == "errored"
+    assert source._state == "closed"  # cancelled
+
+
+async def test_an_async_write_mid_batch_holds_the_next_writes_until_it_settles() -> None:
+    loop = asyncio.get_running_loop()
+    pending: list[asyncio.Future[None]] = []
+
+    def on_write(chunk: object, _controller: object) -> object:
+        if chunk == 10:
+            later: asyncio.Future[None] = loop.create_future()
+            pending.append(later)
+            return later
+        return None
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log, on_write)
+    pipe = ReadableStream.from_(range(30)).pipe_to(sink)
+    await flush_async_events()
+    assert log == list(range(11))
+    assert_pending(pipe)
+    pending[0].set_result(None)
+    await asyncio.wait_for(pipe, 5)
+    assert log == list(range(30))
+
+
+async def test_a_sink_with_its_own_size_function_is_asked_once_per_chunk() -> None:
+    sizes: list[object] = []
+
+    def size(chunk: object) -> int:
+        sizes.append(chunk)
+        return 1
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log, size=size)
+    await asyncio.wait_for(ReadableStream.from_(range(40)).pipe_to(sink), 5)
+    assert log == list(range(40))
+    assert sizes == list(range(40))
+
+
+async def test_a_pipe_reads_no_further_than_the_sink_desires_while_a_write_waits() -> None:
+    loop = asyncio.get_running_loop()
+    pending: list[asyncio.Future[None]] = []
+    pulled: list[int] = []
+
+    def chunks() -> Any:
+        for i in range(10):
+            pulled.append(i)
+            yield i
+
+    def write(chunk: object, _controller: object) -> object:
+        log.append(chunk)
+        if chunk == 0:
+            later: asyncio.Future[None] = loop.create_future()
+            pending.append(later)
+            return later
+        return None
+
+    log: list[object] = []
+    sink = WritableStream({"write": write}, {"high_water_mark": 3})
+    pipe = ReadableStream.from_(chunks()).pipe_to(sink)
+    await flush_async_events()
+    # One write in flight and two queued fill the high-water mark of 3.
+    assert log == [0]
+    assert pulled == [0, 1, 2]
+    pending[0].set_result(None)
+    await asyncio.wait_for(pipe, 5)
+    assert log == list(range(10))
+
+
+async def test_an_abort_signal_mid_batch_stops_the_writes_at_once() -> None:
+    abort = AbortController()
+
+    def on_write(chunk: object, _controller: object) -> None:
+        if chunk == 30:
+            abort.abort(error1)
+
+    closed: list[bool] = []
+
+    def chunks() -> Any:
+        try:
+            yield from range(1000)
+        finally:
+            closed.append(True)
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log, on_write)
+    with pytest.raises(type(error1)):
+        await asyncio.wait_for(
+            ReadableStream.from_(chunks()).pipe_to(sink, signal=abort.signal), 5
+        )
+    assert log == list(range(31))
+    assert sink._state == "errored"
+    assert closed == [True]
+
+
+async def test_cancelling_a_pipe_mid_batch_aborts_and_cancels() -> None:
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    source = ReadableStream.from_(itertools.count())
+    pipe = source.pipe_to(sink)
+    while len(log) < 500:
+        await asyncio.sleep(0)
+    pipe.cancel()
+    await flush_async_events()
+    assert source._state == "closed"
+    assert sink._state == "errored"
+    count = len(log)
+    await flush_async_events()
+    assert len(log) == count
+
+
+async def test_the_end_of_the_source_closes_the_sink_after_every_write() -> None:
+    events: list[object] = []
+    sink = WritableStream(
+        {"write": lambda chunk, _c: events.append(chunk), "close": lambda: events.append("close")}
+    )
+    await asyncio.wait_for(ReadableStream.from_(range(300)).pipe_to(sink), 5)
+    assert events == [*range(300), "close"]
+
+
+async def test_prevent_close_leaves_the_sink_writable_after_a_batch() -> None:
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    await asyncio.wait_for(ReadableStream.from_(range(300)).pipe_to(sink, prevent_close=True), 5)
+    writer = sink.get_writer()
+    await writer.write("more")
+    assert log == [*range(300), "more"]
+
+
+async def test_a_from_iterable_stream_pulls_a_turn_apart_unless_piped() -> None:
+    pulled: list[int] = []
+
+    def chunks() -> Any:
+        for i in range(10):
+            pulled.append(i)
+            yield i
+
+    stream = ReadableStream.from_(chunks())
+    reader = stream.get_reader()
+    await flush_async_events()
+    first, second = reader.read(), reader.read()
+    assert pulled == [0]
+    assert (await first).value == 0
+    assert (await second).value == 1
+    assert pulled == [0, 1]
+    reader.release_lock()
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    await asyncio.wait_for(stream.pipe_to(sink), 5)
+    assert log == list(range(2, 10))
+    assert stream._controller._settles_sync_pulls_at_once is False
+
+
+async def test_a_pipe_through_an_identity_transform_moves_all_in_order() -> None:
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    source = ReadableStream.from_(range(1000))
+    await asyncio.wait_for(source.pipe_through(TransformStream()).pipe_to(sink), 5)
+    assert log == list(range(1000))
+
+
+async def test_an_error_in_a_transform_mid_batch_errors_both_ends() -> None:
+    def transform(chunk: object, controller: Any) -> None:
+        if chunk == 40:
+            raise error1
+        controller.enqueue(chunk)
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    source = ReadableStream.from_(range(100))
+    with pytest.raises(type(error1)):
+        await asyncio.wait_for(
+            source.pipe_through(TransformStream({"transform": transform})).pipe_to(sink), 5
+        )
+    assert log == list(range(40))
+    assert source._state == "closed"
+    assert sink._state == "errored"
 
 
 # current_byob_request_view and respond_to_current_byob_request ------------------------------

@@ -114,10 +114,12 @@ class ReadableStreamDefaultController(Generic[T]):
         "_pulling",
         "_queue",
         "_queue_total_size",
+        "_settles_sync_pulls_at_once",
         "_started",
         "_strategy_hwm",
         "_strategy_size_algorithm",
         "_stream",
+        "_sync_pulls_when_piped",
     )
 
     _cancel_algorithm: CancelAlgorithm
@@ -127,6 +129,9 @@ class ReadableStreamDefaultController(Generic[T]):
     _pulling: bool
     _queue: deque[tuple[Any, float]]
     _queue_total_size: float
+    # Not in the spec: see readable_stream_default_controller_call_pull_if_needed.
+    _settles_sync_pulls_at_once: bool
+    _sync_pulls_when_piped: bool
     _started: bool
     _strategy_hwm: float
     _strategy_size_algorithm: SizeAlgorithm
@@ -253,27 +258,40 @@ def readable_stream_default_controller_call_pull_if_needed(
     # Steps 1-2: ReadableStreamDefaultControllerShouldCallPull, inlined (it runs on every
     # read and enqueue); see that function for the spec's steps.
     stream = controller._stream
-    if controller._close_requested or stream._state is not READABLE or not controller._started:
-        return
-    reader = stream._reader
-    if (reader is None or not reader._read_requests) and (  # type: ignore[union-attr]
-        controller._strategy_hwm - controller._queue_total_size <= 0
-    ):
-        return
-    if controller._pulling:
-        controller._pull_again = True
-        return
-    assert not controller._pull_again
-    controller._pulling = True
-    pull_promise = controller._pull_algorithm()
-    if pull_promise is None:
-        # A promise resolved with undefined: its fulfillment steps run in a later turn, as
-        # the reaction would (react_to_algorithm's first case, without the checks).
-        get_loop().call_soon(controller._on_pull_fulfilled, None)
-        return
-    react_to_algorithm(
-        pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
-    )
+    while True:
+        if controller._close_requested or stream._state is not READABLE or not controller._started:
+            return
+        reader = stream._reader
+        if (reader is None or not reader._read_requests) and (  # type: ignore[union-attr]
+            controller._strategy_hwm - controller._queue_total_size <= 0
+        ):
+            return
+        if controller._pulling:
+            controller._pull_again = True
+            return
+        assert not controller._pull_again
+        controller._pulling = True
+        pull_promise = controller._pull_algorithm()
+        if pull_promise is not None:
+            react_to_algorithm(
+                pull_promise, controller._on_pull_fulfilled, controller._on_pull_or_start_rejected
+            )
+            return
+        if not controller._settles_sync_pulls_at_once:
+            # A promise resolved with undefined: its fulfillment steps run in a later turn,
+            # as the reaction would (react_to_algorithm's first case, without the checks).
+            get_loop().call_soon(controller._on_pull_fulfilled, None)
+            return
+        # Not in the spec: the fulfillment steps, now. Only ReadableStream.from_() over a
+        # plain iterator asks for this (its pull is ours: it has taken the next value, and
+        # enqueued it or closed the stream, when it returns), and only while a pipe, which
+        # nobody else sees reading, is the reader (see pipe.py): the iterator's next() is
+        # then called for each of the pipe's reads in turn, as the pipe reads, instead of a
+        # loop turn later. Pulling again is this loop, so a long run does not recurse.
+        controller._pulling = False
+        if not controller._pull_again:
+            return
+        controller._pull_again = False
 
 
 def readable_stream_default_controller_should_call_pull(
@@ -424,6 +442,8 @@ def set_up_readable_stream_default_controller(
     controller._close_requested = False
     controller._pull_again = False
     controller._pulling = False
+    controller._settles_sync_pulls_at_once = False
+    controller._sync_pulls_when_piped = False
     controller._strategy_size_algorithm = size_algorithm
     controller._strategy_hwm = high_water_mark
     controller._pull_algorithm = pull_algorithm

@@ -165,6 +165,12 @@ def readable_stream_from_iterable(
         return iterator.close(reason)
 
     stream = create_readable_stream(start_algorithm, pull_algorithm, cancel_algorithm, 0)
+    if sync_iterator is not None:
+        # Not in the spec: a pipe reading this stream may have its pulls settle at once
+        # (see readable_stream_default_controller_call_pull_if_needed).
+        controller = stream._controller
+        assert isinstance(controller, ReadableStreamDefaultController)
+        controller._sync_pulls_when_piped = True
     return stream
 
 

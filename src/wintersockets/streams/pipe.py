@@ -31,6 +31,7 @@ from ._promises import (
     upon_rejection,
 )
 from .abort_signal import AbortError
+from .default_controller import ReadableStreamDefaultController
 from .default_reader import (
     readable_stream_default_reader_read,
     readable_stream_default_reader_release,
@@ -41,6 +42,7 @@ from .readable_stream import (
     is_readable_stream_locked,
     readable_stream_cancel,
 )
+from .writable_controller import writable_stream_pipe_write
 from .writable_stream import (
     CLOSED,
     ERRORED,
@@ -69,6 +71,12 @@ __all__: list[str] = []
 
 _NO_ERROR: Any = object()
 
+# How many chunks a pipe moves in a row before it lets the loop run other callbacks. Reads
+# of queued chunks and writes that settle at once (see writable_stream_pipe_write) need no
+# loop turn, so without a bound a pipe from a long synchronous source into a synchronous
+# sink would hold the loop until it ended.
+_CHUNKS_PER_TURN = 128
+
 
 def readable_stream_pipe_to(
     source: ReadableStream[Any],
@@ -95,6 +103,11 @@ def readable_stream_pipe_to(
     writer = acquire_writable_stream_default_writer(dest)
     source._disturbed = True
     promise: asyncio.Future[None] = new_promise()
+    source_controller = source._controller
+    if type(source_controller) is ReadableStreamDefaultController:
+        # ReadableStream.from_() over a plain iterator: its pulls may settle at once now
+        # that only this pipe reads (see readable_stream_default_controller_call_pull_if_needed).
+        source_controller._settles_sync_pulls_at_once = source_controller._sync_pulls_when_piped
     pipe = _Pipe(
         source, dest, reader, writer, prevent_close, prevent_abort, prevent_cancel, signal, promise
     )
@@ -146,6 +159,7 @@ class _Pipe:
     """The state of one ReadableStreamPipeTo; also its read request."""
 
     __slots__ = (
+        "_budget",
         "_current_write",
         "_dest",
         "_finalized",
@@ -156,10 +170,12 @@ class _Pipe:
         "_pumping",
         "_reader",
         "_reading",
+        "_settled",
         "_shutting_down",
         "_signal",
         "_source",
         "_writer",
+        "_yielding",
     )
 
     def __init__(
@@ -188,6 +204,10 @@ class _Pipe:
         self._current_write: asyncio.Future[None] | None = None
         self._reading = False
         self._pumping = False
+        self._budget = _CHUNKS_PER_TURN
+        self._yielding = False
+        # Stands for the promise of every write that settled at once.
+        self._settled: asyncio.Future[None] = promise_resolved_with(None)
 
     # -- the loop: "using reader and writer, read all chunks from source and write them
     #    to dest", enforcing backpressure and stopping once shutting down.
@@ -211,6 +231,13 @@ class _Pipe:
                     # Backpressure: no read while the desired size is not positive.
                     self._wait_for_desire()
                     return
+                if self._budget <= 0:
+                    # Let the loop run what else is ready, then go on (see _CHUNKS_PER_TURN).
+                    if not self._yielding:
+                        self._yielding = True
+                        controller._loop.call_soon(self._resume)
+                    return
+                self._budget -= 1
                 self._reading = True
                 readable_stream_default_reader_read(self._reader, self)
         finally:
@@ -232,6 +259,12 @@ class _Pipe:
             return
         dest._controller._pipe_waiter = self._on_write_done
 
+    def _resume(self) -> None:
+        self._yielding = False
+        self._budget = _CHUNKS_PER_TURN
+        if not self._shutting_down:
+            self._pump()
+
     def _on_ready(self, _ready: asyncio.Future[None]) -> None:
         if not self._shutting_down:
             self._pump()
@@ -244,9 +277,14 @@ class _Pipe:
         """[Read request] chunk steps: write the chunk, then keep reading."""
         self._reading = False
         previous = self._current_write
-        if previous is not None:
+        settled = self._settled
+        if previous is not None and previous is not settled:
             _handle(previous)
-        self._current_write = writable_stream_default_writer_write(self._writer, chunk)
+        # The fast path settles the write at once when it can; else it writes as usual.
+        write = writable_stream_pipe_write(self._dest, chunk, settled)
+        if write is None:
+            write = writable_stream_default_writer_write(self._writer, chunk)
+        self._current_write = write
         if not self._pumping:
             self._pump()
 
@@ -411,6 +449,9 @@ class _Pipe:
     def _finalize(self, error: object = _NO_ERROR) -> None:
         """[Finalize] https://streams.spec.whatwg.org/#rs-pipeTo-finalize"""
         self._finalized = True
+        source_controller = self._source._controller
+        if type(source_controller) is ReadableStreamDefaultController:
+            source_controller._settles_sync_pulls_at_once = False
         controller = self._dest._controller
         if controller._pipe_waiter == self._on_write_done:
             controller._pipe_waiter = None

@@ -41,6 +41,7 @@ from ._promises import (
 )
 from ._queue_with_sizes import dequeue_value, enqueue_value_with_size, reset_queue
 from .abort_signal import AbortController, AbortSignal
+from .queuing_strategy import _size_one
 
 if TYPE_CHECKING:
     from collections import deque
@@ -391,6 +392,95 @@ def writable_stream_default_controller_process_write(
         asyncio.ensure_future(result).add_done_callback(controller._sink_write_settled)
     else:
         controller._loop.call_soon(_process_write_fulfilled, controller)
+
+
+def writable_stream_pipe_write(
+    stream: WritableStream, chunk: object, settled: asyncio.Future[None]
+) -> asyncio.Future[None] | None:
+    """Not in the spec: WritableStreamDefaultWriterWrite for ``pipe_to``, settled at once.
+
+    A pipe holds the destination's writer, so nobody else sees the write's promise, the
+    writer's ready promise or its desired size. When the stream is writable and started,
+    with nothing queued or in flight, and counts each chunk as 1 with a built-in size
+    function (no user code to call), the chunk goes straight to the sink. If the sink's
+    write returns ``None`` and leaves the stream writable, ProcessWrite's fulfillment steps
+    run at once, as in the module docstring's faster path, and ``settled`` (a resolved
+    future the pipe keeps) stands for the write's promise: no future is made. The sink sees
+    the same calls in the same order, one write at a time and never re-entrantly; only
+    other loop callbacks no longer run between its writes (in JavaScript no task runs
+    between a pipe's microtasks either). Callers must bound how many chunks they write in
+    a row without yielding to the loop.
+
+    Otherwise (the sink raised, returned an awaitable or a value, or errored the stream)
+    the write goes on as the spec's, with a new future as its promise, which is returned.
+
+    Returns:
+        ``settled`` if the write completed; the write's promise if it goes on; ``None``,
+        having done nothing, when the preconditions do not hold (then write as usual).
+    """
+    controller = stream._controller
+    if (
+        stream._in_flight_write_request is not None
+        or controller._queue
+        or not controller._started
+        or controller._strategy_size_algorithm is not _size_one
+        or stream._state is not WRITABLE
+        or stream._close_request is not None
+        or stream._in_flight_close_request is not None
+    ):
+        return None
+    algorithm = controller._write_algorithm
+    assert algorithm is not None
+    # WritableStreamDefaultControllerWrite for a chunk of size 1: EnqueueValueWithSize,
+    # then AdvanceQueueIfNeeded and ProcessWrite: MarkFirstWriteRequestInFlight (with
+    # ``settled`` standing in for the request) and the sink's write. UpdateBackpressure is
+    # deferred: if the write settles at once the queue is empty again, so backpressure ends
+    # as it began; otherwise _pipe_write_goes_on applies it.
+    controller._queue.append((chunk, 1))
+    controller._queue_total_size += 1
+    stream._in_flight_write_request = settled
+    try:
+        result = algorithm(chunk)
+    except Exception as exc:
+        request = _pipe_write_goes_on(controller, stream)
+        controller._loop.call_soon(_process_write_rejected, controller, exc)
+        return request
+    if result is None and stream._state is WRITABLE:
+        # ProcessWrite's fulfillment steps, now: FinishInFlightWrite (``settled`` is
+        # resolved already) and DequeueValue. The stream is still writable with nothing
+        # closing (a close needs the writer the pipe holds), the queue is empty, so
+        # UpdateBackpressure and AdvanceQueueIfNeeded have nothing to do.
+        stream._in_flight_write_request = None
+        controller._queue.popleft()
+        total = controller._queue_total_size - 1
+        controller._queue_total_size = total if total >= 0 else 0.0  # rounding errors
+        return settled
+    request = _pipe_write_goes_on(controller, stream)
+    if isinstance(result, asyncio.Future):
+        result.add_done_callback(controller._sink_write_settled)
+    elif result is not None and inspect.isawaitable(result):
+        asyncio.ensure_future(result).add_done_callback(controller._sink_write_settled)
+    else:
+        controller._loop.call_soon(_process_write_fulfilled, controller)
+    return request
+
+
+def _pipe_write_goes_on(
+    controller: WritableStreamDefaultController, stream: WritableStream
+) -> asyncio.Future[None]:
+    # A pipe's write that did not settle at once: the write's promise is a real future from
+    # now on, and the backpressure update writable_stream_pipe_write deferred happens now.
+    request: asyncio.Future[None] = asyncio.Future(loop=controller._loop)
+    stream._in_flight_write_request = request
+    if (
+        stream._state is WRITABLE
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
+    ):
+        backpressure = controller._strategy_hwm - controller._queue_total_size <= 0
+        if backpressure is not stream._backpressure:
+            writable_stream_update_backpressure(stream, backpressure)
+    return request
 
 
 def _process_write_fulfilled(controller: WritableStreamDefaultController) -> None:

@@ -30,7 +30,7 @@ from ._promises import (
 from ._queue_with_sizes import is_non_negative_number
 from ._underlying_sink import check_dictionary, convert_underlying_sink
 from .abort_signal import signal_abort
-from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
+from .queuing_strategy import _size_one, extract_high_water_mark, extract_size_algorithm
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -227,10 +227,6 @@ def create_writable_stream(
         settle_sync_writes_at_once,
     )
     return stream
-
-
-def _size_one(_chunk: object) -> float:
-    return 1
 
 
 def initialize_writable_stream(stream: WritableStream) -> None:
