@@ -171,16 +171,32 @@ async def test_closing_the_writable_of_a_tls_socket_sends_nothing_and_keeps_read
 async def test_writes_queued_when_the_tls_peer_closes_fail_instead_of_vanishing(
     tls_certs: TLSCerts, make: Maker
 ) -> None:
-    """Writes the socket still holds when the peer's close arrives cannot be sent over
-    asyncio's TLS any more: they fail with a SocketError saying so."""
+    """Writes the socket still holds when the peer closes can no longer be sent over
+    asyncio's TLS: they fail with a SocketError instead of vanishing. Which one depends on
+    what reaches us first: the peer's close_notify ("before the writes queued were sent")
+    or, since asyncio's TLS then meets our unread data and aborts, its reset. Writes the
+    transport took before settled at once, as over TCP: the transport has them."""
     factory: SocketFactory = functools.partial(make, tls_certs)
     chunk = bytes(65536)
     async with factory() as c:
+        assert isinstance(c.peer, PeerConnection)
+        c.peer.stop_reading()
         writer = c.sock.writable.get_writer()
-        writes = [writer.write(chunk) for _ in range(64)]
+        # 16 MiB: more than the kernel buffers between the two hold, so the transport
+        # pauses and the writable keeps the rest.
+        writes = [writer.write(chunk) for _ in range(256)]
+        await yield_to_loop()
+        desired = writer.desired_size
+        assert desired is not None
+        assert desired < 0, "the transport took 16 MiB that the peer does not read"
         c.peer.close()
+        await settle(writes[-1])
+        c.peer.rst()  # if the close did not end it: the write in flight waits for a drain
         await settle(*writes, c.sock.closed)
         failures = [e for e in map(settled_exception, writes) if e is not None]
-        assert failures, "4 MiB were written after the peer closed, and all succeeded"
+        assert failures, "16 MiB were written to a peer that closed, and all succeeded"
+        assert failures[-1] is settled_exception(writes[-1])
         for exc in failures:
-            assert_socket_error(exc, match="before the writes queued were sent", cause=None)
+            assert_socket_error(
+                exc, match="before the writes queued were sent|reset by the peer", cause=None
+            )

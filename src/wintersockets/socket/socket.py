@@ -151,7 +151,6 @@ class Socket:
             opened,
             name,
             report_connection_made=opened_by_connection_made,
-            settle_writes_at_once=secure_transport != "on",
         )
         self._open_task = loop.create_task(self._open(opener))
 

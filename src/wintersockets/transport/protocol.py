@@ -31,9 +31,11 @@ Writing
     (DESIGN.md decision 7: ``bytes`` as is, other bytes-like objects copied, ``str`` as
     UTF-8, anything else a ``TypeError`` that errors the writable) and queues the result,
     which the sink's ``write`` takes in the same order. A sink write hands the bytes to the
-    transport and completes at once, unless the transport has paused writing; then it
-    completes when ``resume_writing()`` is called. ``writer.ready`` and ``desired_size``
-    follow from that, as the Streams spec defines them.
+    transport and completes at once (before ``writer.write()`` returns, over TLS too: the
+    transport has the bytes, as after a raw ``transport.write()``), unless the transport
+    has paused writing; then it completes when ``resume_writing()`` is called.
+    ``writer.ready`` and ``desired_size`` follow from that, as the Streams spec defines
+    them.
 
 Lifecycle decisions (FIN, close, upgrade) belong to the socket layer: the bridge reports
 events to a ``BridgeListener`` (``listener.py``) and offers operations for the socket to
@@ -168,7 +170,6 @@ class StreamBridge(asyncio.BaseProtocol):
         "_reading_paused",
         "_report_made",
         "_scratch",
-        "_settle_writes",
         "_switchable",
         "_sync_error",
         "_transport",
@@ -209,7 +210,6 @@ class StreamBridge(asyncio.BaseProtocol):
     _reading_paused: bool
     # Whether connection_made is reported to the listener (see create()).
     _report_made: bool
-    _settle_writes: bool
     _scratch: memoryview | None
     _switchable: bool
     # An error a read made at once met; the transport is aborted and ends with it.
@@ -229,7 +229,6 @@ class StreamBridge(asyncio.BaseProtocol):
         name: str,
         *,
         report_connection_made: bool = False,
-        settle_writes_at_once: bool = True,
     ) -> StreamBridge:
         """A bridge not yet attached to a transport.
 
@@ -241,10 +240,6 @@ class StreamBridge(asyncio.BaseProtocol):
             name: ``host:port``, for error messages.
             report_connection_made: tell the listener when the transport calls
                 ``connection_made`` (for a socket whose opener ends with it).
-            settle_writes_at_once: a write the transport takes settles before
-                ``writer.write()`` returns, rather than a loop turn later. Not for TLS:
-                asyncio's TLS transports take writes into buffers they drop, unsent, when
-                the peer closes; writes the writable still holds then fail instead.
         """
         # The default loop's own transports may take the bridge as a plain Protocol (see
         # connection_made); any other loop's get a BufferedProtocol from the start.
@@ -270,7 +265,6 @@ class StreamBridge(asyncio.BaseProtocol):
         self._read_controller = None
         self._reading_paused = False
         self._report_made = report_connection_made
-        self._settle_writes = settle_writes_at_once
         self._scratch = None
         self._switchable = False
         self._sync_error = None
@@ -342,7 +336,7 @@ class StreamBridge(asyncio.BaseProtocol):
                 self._chunk_size,
                 # A write the transport took settles before writer.write() returns: only
                 # the transport sees our sink, so no loop turn per write.
-                settle_sync_writes_at_once=self._settle_writes,
+                settle_sync_writes_at_once=True,
             )
         else:
             # The direction already ended: a stream whose sink does nothing.
