@@ -694,23 +694,19 @@ class StreamBridge(asyncio.BaseProtocol):
     def _chunk_size(self, chunk: object) -> int:
         # The writable's size algorithm, run inside writer.write(): the copy made here is
         # what decision 7 promises ("copied at write() time").
-        try:
-            data = encode_chunk(chunk)
-        except TypeError:
-            self._listener.writable_done()
-            raise
+        if type(chunk) is bytes:
+            data = chunk
+        else:
+            try:
+                data = encode_chunk(chunk)
+            except TypeError:
+                self._listener.writable_done()
+                raise
         self._outgoing.append(data)
         return len(data)
 
     def _write(self, _chunk: object) -> asyncio.Future[Any] | None:
-        data = self._take_outgoing()
-        if self._transport is None and not self._opened.done():
-            # Written before the connection opened: this write waits for it, and the
-            # writable queues the ones after it.
-            return transform_promise(self._opened, lambda _: self._send(data))
-        return self._send(data)
-
-    def _take_outgoing(self) -> bytes:
+        # The chunk the size algorithm converted: the first one it queued.
         outgoing = self._outgoing
         head = self._outgoing_head
         data = outgoing[head]
@@ -720,7 +716,19 @@ class StreamBridge(asyncio.BaseProtocol):
         else:
             outgoing[head] = b""  # let the chunk go now
             self._outgoing_head = head + 1
-        return data
+        transport = self._transport
+        if transport is None:
+            if not self._opened.done():
+                # Written before the connection opened: this write waits for it, and the
+                # writable queues the ones after it.
+                return transform_promise(self._opened, lambda _: self._send(data))
+            raise closed_error(self._name, "is not connected")
+        # _send, inlined.
+        if data:
+            transport.write(data)
+        if self._write_paused:
+            return self._drain_future()
+        return None
 
     def _send(self, data: bytes) -> asyncio.Future[None] | None:
         transport = self._transport
