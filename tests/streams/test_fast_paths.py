@@ -213,6 +213,79 @@ async def test_reads_of_a_default_stream_close_it_after_the_last_chunk() -> None
     assert (await reader.read()).done
 
 
+async def test_mixed_chunk_sizes_keep_the_queue_total_through_reads() -> None:
+    sizes = {"a": 1, "b": 2.5, "c": 1, "d": 0.1, "e": 1}
+    controllers: list[Any] = []
+    stream = ReadableStream(
+        {"start": controllers.append},
+        {"high_water_mark": 10, "size": lambda chunk: sizes[chunk]},
+    )
+    controller = controllers[0]
+    reader = stream.get_reader()
+    controller.enqueue("a")
+    assert controller.desired_size == 9
+    controller.enqueue("b")
+    controller.enqueue("c")
+    assert controller.desired_size == 5.5
+    assert await reader.read() == ("a", False)
+    assert controller.desired_size == 6.5
+    assert await reader.read() == ("b", False)
+    assert controller.desired_size == 9
+    controller.enqueue("d")
+    controller.enqueue("e")
+    assert [tuple(await reader.read()) for _ in range(3)] == [
+        ("c", False),
+        ("d", False),
+        ("e", False),
+    ]
+    assert controller.desired_size == 10
+    controller.enqueue("a")
+    assert controller.desired_size == 9
+    assert (await reader.read()).value == "a"
+
+
+async def test_a_float_size_of_one_and_a_bool_size_count_as_the_spec_says() -> None:
+    controllers: list[Any] = []
+    results: list[object] = [1.0, True]
+    stream = ReadableStream(
+        {"start": controllers.append}, {"high_water_mark": 3, "size": lambda _c: results.pop(0)}
+    )
+    controller = controllers[0]
+    controller.enqueue("x")
+    assert controller.desired_size == 2
+    with pytest.raises(ValueError, match="size"):
+        controller.enqueue("y")
+    assert isinstance(stream._stored_error, ValueError)
+    with pytest.raises(ValueError, match="size"):
+        await stream.get_reader().read()
+
+
+async def test_reads_by_a_new_reader_after_a_release_take_the_queue_in_order() -> None:
+    controllers: list[Any] = []
+    stream = ReadableStream({"start": controllers.append}, {"high_water_mark": 5})
+    for chunk in "abc":
+        controllers[0].enqueue(chunk)
+    first = stream.get_reader()
+    assert (await first.read()).value == "a"
+    first.release_lock()
+    with pytest.raises(TypeError):
+        await first.read()
+    second = stream.get_reader()
+    assert (await second.read()).value == "b"
+    assert (await second.read()).value == "c"
+    assert controllers[0].desired_size == 5
+
+
+async def test_a_read_after_an_error_rejects_even_with_chunks_queued() -> None:
+    controllers: list[Any] = []
+    stream = ReadableStream({"start": controllers.append}, {"high_water_mark": 5})
+    reader = stream.get_reader()
+    controllers[0].enqueue("a")
+    controllers[0].error(error1)
+    with pytest.raises(type(error1)):
+        await reader.read()
+
+
 async def test_a_read_below_the_high_water_mark_pulls() -> None:
     pulls = 0
 

@@ -42,13 +42,23 @@ def enqueue_value_with_size(container: QueueContainer, value: object, size: obje
     Raises:
         ValueError: ``size`` is not a finite non-negative number (the spec's RangeError).
     """
+    check_chunk_size(size)
+    assert isinstance(size, int | float)
+    container._queue.append((value, size))
+    container._queue_total_size += size
+
+
+def check_chunk_size(size: object) -> None:
+    """EnqueueValueWithSize, steps 2-3: ``size`` must be a finite non-negative number.
+
+    Raises:
+        ValueError: it is not (the spec's RangeError).
+    """
     if not is_non_negative_number(size):
         raise ValueError(f"the size of a chunk must be a non-negative number, got {size!r}")
     assert isinstance(size, int | float)
     if math.isinf(size):
         raise ValueError("the size of a chunk must be finite, got inf")
-    container._queue.append((value, size))
-    container._queue_total_size += size
 
 
 def peek_queue_value(container: QueueContainer) -> Any:

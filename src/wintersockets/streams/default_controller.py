@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
@@ -25,7 +26,8 @@ from ._promises import (
     resolve_promise,
     upon_promise,
 )
-from ._queue_with_sizes import enqueue_value_with_size, reset_queue
+from ._queue_with_sizes import check_chunk_size
+from ._types import ReadResult
 
 if TYPE_CHECKING:
     from ._underlying_source import UnderlyingSourceRecord
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["ReadableStreamDefaultController"]
 
 T = TypeVar("T")
+
+# ReadResult(chunk, False) without the named tuple's Python-level __new__.
+_tuple_new = tuple.__new__
 
 
 def react_to_algorithm(
@@ -104,6 +109,12 @@ class ReadableStreamDefaultController(Generic[T]):
 
     The stream gives one to its underlying source's ``start`` and ``pull``; it cannot be
     constructed directly.
+
+    Its [[queue]] holds each chunk as the ``ReadResult(chunk, False)`` a read of it
+    resolves with, made when the chunk is queued, so that reading a queued chunk allocates
+    nothing but its future. The chunks' sizes are in ``_queue_sizes``, in the same order,
+    or, while every queued chunk has size 1 (always, without a size function),
+    ``_queue_sizes`` is ``None`` and each counts 1.
     """
 
     __slots__ = (
@@ -113,6 +124,7 @@ class ReadableStreamDefaultController(Generic[T]):
         "_pull_algorithm",
         "_pulling",
         "_queue",
+        "_queue_sizes",
         "_queue_total_size",
         "_settles_sync_pulls_at_once",
         "_started",
@@ -127,7 +139,8 @@ class ReadableStreamDefaultController(Generic[T]):
     _pull_again: bool
     _pull_algorithm: PullAlgorithm
     _pulling: bool
-    _queue: deque[tuple[Any, float]]
+    _queue: deque[ReadResult]
+    _queue_sizes: deque[float] | None
     _queue_total_size: float
     # Not in the spec: see readable_stream_default_controller_call_pull_if_needed.
     _settles_sync_pulls_at_once: bool
@@ -214,10 +227,8 @@ class ReadableStreamDefaultController(Generic[T]):
         if not queue:
             return NO_CHUNK
         # DequeueValue, inlined.
-        chunk, size = queue.popleft()
-        total = self._queue_total_size - size
-        if total < 0:  # rounding errors
-            total = 0
+        result = queue.popleft()
+        total = self._queue_total_size - 1 if self._queue_sizes is None else dequeue_size(self)
         self._queue_total_size = total
         if self._close_requested and not queue:
             readable_stream_default_controller_clear_algorithms(self)
@@ -226,7 +237,7 @@ class ReadableStreamDefaultController(Generic[T]):
             # With a chunk queued there is no pending read request, so ShouldCallPull can
             # only be true when the desired size is positive: skip the call otherwise.
             readable_stream_default_controller_call_pull_if_needed(self)
-        return chunk
+        return result[0]
 
     def _release_steps(self) -> None:
         """[[ReleaseSteps]] https://streams.spec.whatwg.org/#abstract-opdef-readablestreamdefaultcontroller-releasesteps"""
@@ -368,11 +379,16 @@ def readable_stream_default_controller_enqueue(
         except Exception as chunk_size_e:
             readable_stream_default_controller_error(controller, chunk_size_e)
             raise
-        try:
-            enqueue_value_with_size(controller, chunk, chunk_size)
-        except Exception as enqueue_e:
-            readable_stream_default_controller_error(controller, enqueue_e)
-            raise
+        if type(chunk_size) is int and chunk_size == 1 and controller._queue_sizes is None:
+            # EnqueueValueWithSize for the usual size (see the class docstring).
+            controller._queue.append(_tuple_new(ReadResult, (chunk, False)))
+            controller._queue_total_size += 1
+        else:
+            try:
+                enqueue_value_with_size(controller, chunk, chunk_size)
+            except Exception as enqueue_e:
+                readable_stream_default_controller_error(controller, enqueue_e)
+                raise
         state: ReadableStreamState = stream._state  # the size algorithm may change it
         if state is not READABLE:
             # A size algorithm that closed or errored the stream leaves the chunk in a queue
@@ -380,6 +396,49 @@ def readable_stream_default_controller_enqueue(
             # "a chunk is queued only while readable", which the read fast path relies on.
             reset_queue(controller)
     readable_stream_default_controller_call_pull_if_needed(controller)
+
+
+def enqueue_value_with_size(
+    controller: ReadableStreamDefaultController[Any], chunk: object, size: object
+) -> None:
+    """[EnqueueValueWithSize] https://streams.spec.whatwg.org/#enqueue-value-with-size
+
+    For this controller's queue (see the class docstring).
+
+    Raises:
+        ValueError: ``size`` is not a finite non-negative number (the spec's RangeError).
+    """
+    check_chunk_size(size)
+    assert isinstance(size, int | float)
+    sizes = controller._queue_sizes
+    if sizes is None and size != 1:
+        sizes = controller._queue_sizes = deque(itertools.repeat(1, len(controller._queue)))
+    if sizes is not None:
+        sizes.append(size)
+    controller._queue.append(_tuple_new(ReadResult, (chunk, False)))
+    controller._queue_total_size += size
+
+
+def dequeue_size(controller: ReadableStreamDefaultController[Any]) -> float:
+    """DequeueValue's size part when ``_queue_sizes`` is kept: the queue's new total size.
+
+    The caller has taken the chunk off ``_queue``.
+    """
+    sizes = controller._queue_sizes
+    assert sizes is not None
+    total = controller._queue_total_size - sizes.popleft()
+    if total < 0:  # rounding errors
+        total = 0
+    if not sizes:
+        controller._queue_sizes = None
+    return total
+
+
+def reset_queue(controller: ReadableStreamDefaultController[Any]) -> None:
+    """[ResetQueue] https://streams.spec.whatwg.org/#reset-queue"""
+    controller._queue = deque()
+    controller._queue_sizes = None
+    controller._queue_total_size = 0
 
 
 def readable_stream_default_controller_error(
@@ -437,6 +496,7 @@ def set_up_readable_stream_default_controller(
     assert not hasattr(stream, "_controller")
     controller._stream = stream
     controller._queue = deque()
+    controller._queue_sizes = None
     controller._queue_total_size = 0
     controller._started = False
     controller._close_requested = False
@@ -515,3 +575,4 @@ default_reader._call_pull_if_needed = readable_stream_default_controller_call_pu
 default_reader._clear_algorithms = readable_stream_default_controller_clear_algorithms
 default_reader._close_stream = readable_stream_close
 default_reader._READABLE = READABLE
+default_reader._dequeue_size = dequeue_size
