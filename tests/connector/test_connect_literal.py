@@ -1,25 +1,33 @@
-"""The fast path to an IP literal (``dial.connect_literal``) against the dial path it skips.
+"""The fast path to an IP literal (``dial.connect_literal``, ``tls.connect_tls_literal``)
+against the dial path it skips.
 
-A plain connection to a canonical IP literal, with neither egress policy nor proxy, is one
-``loop.create_connection(host, port)`` call. These tests check that it is indistinguishable
-from ``dial()`` followed by ``open_transport()``: the same errors, the same ``SocketInfo``,
-the same lifecycle; and that a subclass overriding either seam still has it called.
+A connection to a canonical IP literal, with neither egress policy nor proxy, is one
+``loop.create_connection(host, port)`` call (with ``ssl=`` for ``secure_transport="on"``).
+These tests check that it is indistinguishable from ``dial()`` followed by
+``open_transport()``: the same errors, the same ``SocketInfo``, the same lifecycle; and that
+a subclass overriding either seam still has it called.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from typing import Any
 
 import pytest
 
+from tests.integration.assertions import close_and_settle
 from tests.peers.listeners import no_socket_leak
+from tests.peers.openssl_server import OpenSSLServerPool, non_tls_server, stalling_server
+from tests.peers.tls_certs import TLSCerts
 from tests.socket.peer import TIMEOUT, serve, unused_port
 from wintersockets.connector.connector import Connector
 from wintersockets.connector.dial import canonical_literal
 from wintersockets.connector.options import SocketOptions
+from wintersockets.connector.tls import TLSSettings
 from wintersockets.errors import SocketError
+from wintersockets.socket.info import SocketInfo
 
 
 class ThroughDial(Connector):
@@ -149,3 +157,76 @@ async def test_overridden_seams_are_called_for_literals_too() -> None:
             await asyncio.wait_for(sock.opened, TIMEOUT)
             await asyncio.wait_for(sock.close(), TIMEOUT)
     assert calls == ["dial", "open_transport"]
+
+
+# -- TLS: connect and handshake in one call --------------------------------------------------
+
+
+def tls_pair(certs: TLSCerts, **kwargs: Any) -> tuple[Connector, Connector]:
+    """A connector taking the fast path and one taking the dial path, trusting the test CA."""
+    tls = TLSSettings(ca_file=certs.ca)
+    return Connector(tls=tls, **kwargs), ThroughDial(tls=tls, **kwargs)
+
+
+async def assert_same_tls_failure(
+    certs: TLSCerts, address: str, **kwargs: Any
+) -> tuple[object, ...]:
+    fast_connector, slow_connector = tls_pair(certs, **kwargs)
+    with no_socket_leak():
+        fast = fast_connector.connect(address, secure_transport="on")
+        slow = slow_connector.connect(address, secure_transport="on")
+        fast_failure = failure_of(await settled(fast.opened))
+        assert fast_failure == failure_of(await settled(slow.opened))
+        assert failure_of(await settled(fast.closed)) == failure_of(await settled(slow.closed))
+    return fast_failure
+
+
+async def test_a_refused_tls_literal_fails_as_a_connect_exactly_as_through_dial(
+    tls_certs: TLSCerts,
+) -> None:
+    failure = await assert_same_tls_failure(tls_certs, f"127.0.0.1:{unused_port()}")
+    assert failure[2] is ConnectionRefusedError
+
+
+@pytest.mark.parametrize("variant", ["expired", "wrong_host", "untrusted"])
+async def test_a_failed_certificate_check_fails_exactly_as_through_dial(
+    tls_certs: TLSCerts, openssl_server_pool: OpenSSLServerPool, variant: str
+) -> None:
+    server = openssl_server_pool.get(variant)
+    failure = await assert_same_tls_failure(tls_certs, server.address)
+    assert failure[2] is ssl.SSLCertVerificationError
+
+
+async def test_a_plain_text_peer_fails_exactly_as_through_dial(tls_certs: TLSCerts) -> None:
+    async with non_tls_server() as peer:
+        failure = await assert_same_tls_failure(tls_certs, peer.address)
+    assert "did not answer with TLS" in str(failure[1])
+
+
+async def test_a_stalled_handshake_times_out_exactly_as_through_dial(
+    tls_certs: TLSCerts,
+) -> None:
+    async with stalling_server() as peer:
+        failure = await assert_same_tls_failure(tls_certs, peer.address, tls_handshake_timeout=0.2)
+    assert "timed out" in str(failure[1])
+
+
+async def test_a_tls_literal_opens_with_the_same_socket_info_as_through_dial(
+    tls_certs: TLSCerts, openssl_server_pool: OpenSSLServerPool
+) -> None:
+    server = openssl_server_pool.get("good")  # openssl s_server: one connection at a time
+    infos: list[SocketInfo] = []
+    for connector in tls_pair(tls_certs):
+        sock = connector.connect(server.address, secure_transport="on", alpn=["h2"])
+        try:
+            infos.append(await asyncio.wait_for(sock.opened, TIMEOUT))
+        finally:
+            await close_and_settle(sock)
+    fast_info, slow_info = infos
+    assert fast_info.remote_address == slow_info.remote_address == server.address
+    assert fast_info.alpn == slow_info.alpn == "h2"
+    assert fast_info.tls is not None
+    assert slow_info.tls is not None
+    assert fast_info.tls.certificate == slow_info.tls.certificate
+    assert fast_info.tls.server_hostname == slow_info.tls.server_hostname == "127.0.0.1"
+    assert fast_info.tls.version == slow_info.tls.version

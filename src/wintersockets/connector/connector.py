@@ -13,9 +13,10 @@ The connection is made in steps, each one method, so that each can be extended a
    ``secure_transport="on"``, in TLS) with the socket's protocol;
 3. :meth:`Connector.upgrader` gives the socket what ``start_tls()`` needs.
 
-A plain connection to an IP literal, with neither egress policy nor proxy, takes steps 1
-and 2 in one ``loop.create_connection()`` call (:func:`~.dial.connect_literal`: the
-whole connect runs in C on uvloop), which fails with the same errors. A subclass that
+A connection to an IP literal, with neither egress policy nor proxy, takes steps 1 and 2
+in one ``loop.create_connection()`` call (:func:`~.dial.connect_literal`, and
+:func:`~.tls.connect_tls_literal` with its TLS handshake: the whole connect runs in C on
+uvloop), which fails with the same errors. A subclass that
 overrides :meth:`~Connector.dial` or :meth:`~Connector.open_transport` always gets them
 called.
 """
@@ -40,7 +41,14 @@ from .dial import canonical_literal, check_literal_destination, connect_literal,
 from .egress import EgressPolicy
 from .options import SocketOptions, SocketOptionsKwargs, parse_options
 from .proxy import ProxySettings, parse_proxy_url
-from .tls import TLSSettings, client_context, connect_tls, tls_server_hostname, upgrade_tls
+from .tls import (
+    TLSSettings,
+    client_context,
+    connect_tls,
+    connect_tls_literal,
+    tls_server_hostname,
+    upgrade_tls,
+)
 
 if TYPE_CHECKING:
     from .happy_eyeballs import AddrInfo
@@ -173,9 +181,15 @@ class Connector:
             secure_transport=parsed_options.secure_transport,
             allow_half_open=parsed_options.allow_half_open,
             upgrader=self.upgrader(parsed, parsed_options),
-            # The fast path ends with the transport's connection_made: open the socket then
-            # (not under a connect_timeout, whose expiry could still undo the connection).
-            opened_by_connection_made=direct is not None and self.connect_timeout is None,
+            # The plain fast path ends with the transport's connection_made: open the socket
+            # then (not under a connect_timeout, whose expiry could still undo the
+            # connection). Not for TLS: asyncio's create_connection(ssl=...) still reads the
+            # transport after connection_made, which fails if it was closed meanwhile.
+            opened_by_connection_made=(
+                direct is not None
+                and self.connect_timeout is None
+                and parsed_options.secure_transport != "on"
+            ),
         )
 
     async def _open(
@@ -190,14 +204,14 @@ class Connector:
         try:
             if timeout is None:
                 if direct is not None:
-                    await connect_literal(lambda: protocol, direct, str(address))
+                    await self._connect_direct(direct, protocol, address, options)
                     return
                 sock = await self.dial(address.hostname, address.port)
                 await self.open_transport(sock, protocol, address, options)
                 return
             async with asyncio.timeout(timeout):
                 if direct is not None:
-                    await connect_literal(lambda: protocol, direct, str(address))
+                    await self._connect_direct(direct, protocol, address, options)
                     return
                 sock = await self.dial(address.hostname, address.port)
                 await self.open_transport(sock, protocol, address, options)
@@ -211,14 +225,34 @@ class Connector:
         except OSError as exc:
             raise connect_error(exc, str(address)) from exc
 
+    async def _connect_direct(
+        self,
+        direct: AddrInfo,
+        protocol: asyncio.BaseProtocol,
+        address: SocketAddress,
+        options: SocketOptions,
+    ) -> None:
+        if options.secure_transport == "on":
+            await connect_tls_literal(
+                protocol,
+                direct,
+                str(address),
+                tls=self.tls,
+                hostname=address.hostname,
+                sni=options.sni,
+                alpn=options.alpn,
+                handshake_timeout=self.tls_handshake_timeout,
+            )
+        else:
+            await connect_literal(lambda: protocol, direct, str(address))
+
     def _direct_target(self, address: SocketAddress, options: SocketOptions) -> AddrInfo | None:
-        # The fast path (connect_literal): a plain connection to a canonical IP literal with
-        # neither policy nor proxy, when dial() and open_transport() are this class's own;
-        # a subclass that overrides either always gets the seams called.
+        # The fast path (connect_literal, connect_tls_literal): a connection to a canonical
+        # IP literal with neither policy nor proxy, when dial() and open_transport() are
+        # this class's own; a subclass that overrides either always gets the seams called.
         if (
             self.policy is not None
             or self.proxy is not None
-            or options.secure_transport == "on"
             or type(self).dial is not Connector.dial
             or type(self).open_transport is not Connector.open_transport
         ):

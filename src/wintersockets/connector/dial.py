@@ -187,14 +187,21 @@ async def connect_literal(
     try:
         transport, _ = await loop.create_connection(protocol_factory, info[4][0], info[4][1])
     except OSError as exc:
-        failure = exc
-    else:
-        return transport
+        error = literal_connect_failed(exc, info, description)
+        raise error from error.__cause__
+    return transport
+
+
+def literal_connect_failed(exc: OSError, info: AddrInfo, description: str) -> DialError:
+    """The error :func:`dial` raises for the failed connect ``exc`` to a literal ``info``.
+
+    Its ``__cause__`` is the ``OSError`` as dial's own attempt reports it: the errno's
+    subclass with the system's message (the default loop words it "Connect call failed").
+    """
+    failure = exc
     if failure.errno is not None:
-        # As dial's own attempt reports it: the errno's OSError subclass with the system's
-        # message (the default loop words it "Connect call failed (address)").
         failure = OSError(failure.errno, os.strerror(failure.errno))
-    raise attempt_failed(description, info, failure) from failure
+    return attempt_failed(description, info, failure)
 
 
 def check_literal_destination(hostname: str, port: int, policy: EgressPolicy | None) -> None:

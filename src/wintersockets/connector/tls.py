@@ -17,6 +17,7 @@ of asyncio over three synchronous helpers, free of I/O:
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import ipaddress
 import os
@@ -25,6 +26,7 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import idna
 import truststore
@@ -37,6 +39,9 @@ from wintersockets.transport.tls_errors import (
     tls_error,
 )
 
+from .dial import literal_connect_failed
+from .happy_eyeballs import AddrInfo
+
 __all__ = [
     "DEFAULT_MINIMUM_VERSION",
     "TLSFailure",
@@ -45,6 +50,7 @@ __all__ = [
     "clear_context_cache",
     "client_context",
     "connect_tls",
+    "connect_tls_literal",
     "negotiated_alpn",
     "parse_tls_version",
     "sends_sni",
@@ -383,6 +389,67 @@ async def connect_tls(
             ssl_handshake_timeout=handshake_timeout,
         )
     except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+        raise tls_error(
+            exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
+        ) from exc
+    return transport
+
+
+# errnos of a failed TCP connect. The fast path below sees connect and handshake fail in
+# one call: these say the connect did (SSL errors, resets and aborts are the handshake's).
+_CONNECT_ERRNOS: Final = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.ETIMEDOUT,
+        errno.EADDRNOTAVAIL,
+        errno.EADDRINUSE,
+        errno.ENETDOWN,
+        errno.EHOSTDOWN,
+        errno.EACCES,
+        errno.EPERM,
+    }
+)
+
+
+async def connect_tls_literal(
+    protocol: asyncio.BaseProtocol,
+    info: AddrInfo,
+    description: str,
+    *,
+    tls: ssl.SSLContext | TLSSettings | None,
+    hostname: str,
+    sni: str | None = None,
+    alpn: Sequence[str] = (),
+    handshake_timeout: float | None = None,
+) -> asyncio.Transport:
+    """Connect to a canonical IP literal and run the TLS handshake, in one call.
+
+    The fast path of ``dial()`` followed by :func:`connect_tls` (no policy, no proxy): one
+    ``loop.create_connection(host, port, ssl=...)``, which uvloop runs in C. Failures are
+    the ones those two raise: a refused or unreachable connect as ``dial()`` words it, a
+    failed handshake as :func:`tls_error` does.
+
+    Raises:
+        SocketError: as ``dial()`` and :func:`connect_tls` do.
+    """
+    context = client_context(tls, alpn)
+    server_hostname = tls_server_hostname(hostname, sni=sni)
+    loop = asyncio.get_running_loop()
+    try:
+        transport, _ = await loop.create_connection(
+            lambda: protocol,
+            info[4][0],
+            info[4][1],
+            ssl=context,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=handshake_timeout,
+        )
+    except (OSError, TimeoutError) as exc:
+        if not isinstance(exc, ssl.SSLError) and exc.errno in _CONNECT_ERRNOS:
+            error = literal_connect_failed(exc, info, description)
+            raise error from error.__cause__
         raise tls_error(
             exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
         ) from exc
