@@ -746,6 +746,52 @@ async def test_a_pipe_through_an_identity_transform_moves_all_in_order() -> None
     assert log == list(range(1000))
 
 
+async def test_a_piped_from_iterable_awaits_awaitable_values_between_plain_ones() -> None:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[str] = loop.create_future()
+    done.set_result("future")
+
+    async def coroutine() -> str:
+        return "coroutine"
+
+    class Awaitable(bytes):
+        def __await__(self) -> Any:
+            return coroutine().__await__()
+
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    values = [b"a", coroutine(), "c", done, 5, Awaitable(b"x"), None]
+    await asyncio.wait_for(ReadableStream.from_(values).pipe_to(sink), 5)
+    assert log == [b"a", "coroutine", "c", "future", 5, "coroutine", None]
+
+
+async def test_a_pipe_through_a_transform_with_a_readable_high_water_mark_keeps_order() -> None:
+    log: list[object] = []
+    sink, _ = _recording_sink(log)
+    transform = TransformStream(None, {"high_water_mark": 4}, {"high_water_mark": 3})
+    source = ReadableStream.from_(range(500))
+    await asyncio.wait_for(source.pipe_through(transform).pipe_to(sink), 5)
+    assert log == list(range(500))
+
+
+async def test_an_identity_transform_read_by_hand_keeps_backpressure() -> None:
+    transform = TransformStream()
+    writer = transform.writable.get_writer()
+    reader = transform.readable.get_reader()
+    await flush_async_events()
+    first = writer.write("a")
+    second = writer.write("b")
+    await flush_async_events()
+    # The readable side's high-water mark of 0 holds "a" in its queue; "b" waits.
+    assert not first.done()
+    assert writer.desired_size == -1
+    assert await reader.read() == ("a", False)
+    assert await reader.read() == ("b", False)
+    await first
+    await second
+    assert writer.desired_size == 1
+
+
 async def test_an_error_in_a_transform_mid_batch_errors_both_ends() -> None:
     def transform(chunk: object, controller: Any) -> None:
         if chunk == 40:

@@ -30,6 +30,12 @@ T = TypeVar("T")
 
 _END_OF_ITERATION: Final = object()
 
+# Types whose values are never awaitable: from_()'s pull skips the awaitable checks for
+# them (an exact type check; subclasses take the full check).
+_PLAIN_TYPES: Final = frozenset(
+    {bytes, bytearray, memoryview, str, int, float, bool, type(None), tuple, list, dict}
+)
+
 
 def _end_or_reject(reason: object) -> object:
     if isinstance(reason, StopAsyncIteration):
@@ -147,8 +153,10 @@ def readable_stream_from_iterable(
                 value = _END_OF_ITERATION
             except Exception as exc:
                 return transform_promise(promise_rejected_with(exc), on_next, on_next_rejected)
-            if value is _END_OF_ITERATION or not (
-                isinstance(value, asyncio.Future) or inspect.isawaitable(value)
+            if (
+                type(value) in _PLAIN_TYPES
+                or value is _END_OF_ITERATION
+                or not (isinstance(value, asyncio.Future) or inspect.isawaitable(value))
             ):
                 try:
                     on_next(value)

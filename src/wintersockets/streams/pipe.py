@@ -31,12 +31,16 @@ from ._promises import (
     upon_rejection,
 )
 from .abort_signal import AbortError
-from .default_controller import ReadableStreamDefaultController
+from .default_controller import (
+    ReadableStreamDefaultController,
+    readable_stream_default_controller_call_pull_if_needed,
+)
 from .default_reader import (
     readable_stream_default_reader_read,
     readable_stream_default_reader_release,
 )
 from .readable_stream import (
+    READABLE,
     ReadableStream,
     acquire_readable_stream_default_reader,
     is_readable_stream_locked,
@@ -239,7 +243,20 @@ class _Pipe:
                     return
                 self._budget -= 1
                 self._reading = True
-                readable_stream_default_reader_read(self._reader, self)
+                source = self._source
+                source_controller = source._controller
+                if (
+                    type(source_controller) is ReadableStreamDefaultController
+                    and not source_controller._queue
+                    and source._state is READABLE
+                ):
+                    # ReadableStreamDefaultReaderRead, then [[PullSteps]] with nothing
+                    # queued: ReadableStreamAddReadRequest and CallPullIfNeeded (the source
+                    # was marked disturbed when the pipe began).
+                    self._reader._read_requests.append(self)
+                    readable_stream_default_controller_call_pull_if_needed(source_controller)
+                else:
+                    readable_stream_default_reader_read(self._reader, self)
         finally:
             self._pumping = False
 

@@ -38,15 +38,13 @@ from ._promises import (
 from ._transformer import convert_transformer
 from ._underlying_sink import check_dictionary
 from .default_controller import (
-    readable_stream_default_controller_can_close_or_enqueue,
     readable_stream_default_controller_close,
     readable_stream_default_controller_enqueue,
     readable_stream_default_controller_error,
     readable_stream_default_controller_get_desired_size,
-    readable_stream_default_controller_has_backpressure,
 )
 from .queuing_strategy import extract_high_water_mark, extract_size_algorithm
-from .readable_stream import ReadableStream, create_readable_stream
+from .readable_stream import READABLE, ReadableStream, create_readable_stream
 from .writable_controller import (
     adopt,
     invoke_promise_callback,
@@ -399,8 +397,10 @@ def transform_stream_default_controller_enqueue(
         Exception: the readable strategy's size failed; both sides are then errored.
     """
     stream = controller._stream
-    readable_controller = _readable_controller(stream)
-    if not readable_stream_default_controller_can_close_or_enqueue(readable_controller):
+    readable = stream._readable
+    readable_controller: ReadableStreamDefaultController[Any] = readable._controller  # type: ignore[assignment]
+    # ReadableStreamDefaultControllerCanCloseOrEnqueue, inlined.
+    if readable_controller._close_requested or readable._state is not READABLE:
         raise TypeError(
             "cannot enqueue: the transform stream's readable side is closed, closing or errored"
         )
@@ -408,8 +408,19 @@ def transform_stream_default_controller_enqueue(
         readable_stream_default_controller_enqueue(readable_controller, chunk)
     except Exception as exc:
         transform_stream_error_writable_and_unblock_write(stream, exc)
-        raise as_exception(stream._readable._stored_error) from None
-    backpressure = readable_stream_default_controller_has_backpressure(readable_controller)
+        raise as_exception(readable._stored_error) from None
+    # ReadableStreamDefaultControllerHasBackpressure, that is not ShouldCallPull, inlined.
+    if (
+        readable_controller._close_requested
+        or readable._state is not READABLE
+        or not readable_controller._started
+    ):
+        backpressure = True
+    else:
+        reader = readable._reader
+        backpressure = not (reader is not None and reader._read_requests) and (  # type: ignore[union-attr]
+            readable_controller._strategy_hwm - readable_controller._queue_total_size <= 0
+        )
     if backpressure is not stream._backpressure:
         assert backpressure
         transform_stream_set_backpressure(stream, True)
