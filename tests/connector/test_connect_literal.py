@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.assertions import close_and_settle
-from tests.peers.listeners import no_socket_leak
+from tests.peers.listeners import black_hole, no_socket_leak
 from tests.peers.openssl_server import OpenSSLServerPool, non_tls_server, stalling_server
 from tests.peers.tls_certs import TLSCerts
 from tests.socket.peer import TIMEOUT, serve, unused_port
@@ -107,6 +107,19 @@ async def test_a_literal_opens_with_the_same_socket_info_as_through_dial(
         received = {bytes(await conn.wait_received(4)) for conn in conns}
         assert received == {b"fast", b"slow"}
         await asyncio.wait_for(asyncio.gather(fast.close(), slow.close()), TIMEOUT)
+
+
+async def test_a_connect_still_in_progress_completes_when_the_peer_accepts() -> None:
+    """On loopback a connect is usually complete as soon as connect() returns; when it is
+    not (the listener's queue is full), the fast path waits for it as dial() would."""
+    with no_socket_leak(), black_hole() as hole:
+        sock = Connector().connect(f"{hole.host}:{hole.port}")
+        await asyncio.sleep(0.05)
+        assert not sock.opened.done()  # the SYN was dropped: the connect is in progress
+        hole.accept().close()  # room in the queue: the SYN sent again gets an answer
+        info = await asyncio.wait_for(sock.opened, TIMEOUT)
+        assert info.remote_address == f"{hole.host}:{hole.port}"
+        await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
 async def test_closing_at_once_abandons_the_fast_attempt_without_a_leak() -> None:

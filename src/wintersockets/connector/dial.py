@@ -40,6 +40,7 @@ The timeout covers the whole dial: resolution, every attempt, and the proxy hand
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import ipaddress
 import math
@@ -59,6 +60,7 @@ from wintersockets.connector.happy_eyeballs import (
     DEFAULT_DELAY,
     AddrInfo,
     DialError,
+    SockAddr,
     attempt_failed,
     format_sockaddr,
     interleave_addrinfos,
@@ -185,11 +187,51 @@ async def connect_literal(
     """
     loop = asyncio.get_running_loop()
     try:
-        transport, _ = await loop.create_connection(protocol_factory, info[4][0], info[4][1])
+        if type(loop).__module__.startswith("asyncio."):
+            transport = await _connect_socket_now(loop, protocol_factory, info)
+        else:
+            transport, _ = await loop.create_connection(protocol_factory, info[4][0], info[4][1])
     except OSError as exc:
         error = literal_connect_failed(exc, info, description)
         raise error from error.__cause__
     return transport
+
+
+async def _connect_socket_now(
+    loop: asyncio.AbstractEventLoop,
+    protocol_factory: Callable[[], asyncio.BaseProtocol],
+    info: AddrInfo,
+) -> asyncio.BaseTransport:
+    # The default loop's create_connection(host, port) always waits for the socket to
+    # become writable: two loop turns, even on loopback, where a non-blocking connect is
+    # usually complete as soon as connect() returns. Checking for that first saves them.
+    sock = socket.socket(info[0], info[1], info[2])
+    try:
+        sock.setblocking(False)
+        code = sock.connect_ex(info[4])
+        if code in (errno.EINPROGRESS, errno.EAGAIN):
+            try:
+                sock.getpeername()
+            except OSError:
+                await _finish_connect(loop, sock, info[4])
+        elif code != 0:
+            raise OSError(code, os.strerror(code))
+        transport, _ = await loop.create_connection(protocol_factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return transport
+
+
+async def _finish_connect(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, address: SockAddr
+) -> None:
+    try:
+        # connect() again: EALREADY makes the loop wait until the socket is writable.
+        await loop.sock_connect(sock, address)
+    except OSError as exc:
+        if exc.errno != errno.EISCONN:  # it completed in between: connected
+            raise
 
 
 def literal_connect_failed(exc: OSError, info: AddrInfo, description: str) -> DialError:
