@@ -45,10 +45,13 @@ from .queuing_strategy import _size_one
 
 if TYPE_CHECKING:
     from collections import deque
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from ._underlying_sink import UnderlyingSinkRecord
     from .queuing_strategy import SizeAlgorithm
+
+    # Not in the spec: see create_writable_stream.
+    WriteNow = Callable[[Any], tuple[int, Awaitable[Any] | None] | None]
 
 __all__ = ["WritableStreamDefaultController"]
 
@@ -80,6 +83,7 @@ class WritableStreamDefaultController:
         "_strategy_size_algorithm",
         "_stream",
         "_write_algorithm",
+        "_write_now",
     )
 
     _abort_algorithm: Callable[[object], object] | None
@@ -91,6 +95,8 @@ class WritableStreamDefaultController:
     _pipe_waiter: Callable[[], None] | None
     # Not in the spec: see the module docstring's "faster path".
     _settles_sync_writes_at_once: bool
+    # Not in the spec: see create_writable_stream's write_now.
+    _write_now: WriteNow | None
     _queue: deque[tuple[Any, float]]
     _queue_total_size: float
     _started: bool
@@ -160,10 +166,12 @@ def set_up_writable_stream_default_controller(
     high_water_mark: float,
     size_algorithm: SizeAlgorithm,
     settle_sync_writes_at_once: bool = False,
+    write_now: WriteNow | None = None,
 ) -> None:
     """[SetUpWritableStreamDefaultController] https://streams.spec.whatwg.org/#set-up-writable-stream-default-controller
 
-    ``settle_sync_writes_at_once`` is not in the spec: see the module docstring.
+    ``settle_sync_writes_at_once`` and ``write_now`` are not in the spec: see the module
+    docstring and ``create_writable_stream``.
 
     Raises:
         Exception: whatever ``start_algorithm`` raises.
@@ -172,6 +180,7 @@ def set_up_writable_stream_default_controller(
     controller._loop = get_loop()
     controller._pipe_waiter = None
     controller._settles_sync_writes_at_once = settle_sync_writes_at_once
+    controller._write_now = write_now
     controller._stream = stream
     stream._controller = controller
     reset_queue(controller)

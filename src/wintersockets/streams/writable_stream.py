@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .queuing_strategy import SizeAlgorithm
+    from .writable_controller import WriteNow
 
 __all__ = ["WritableStream", "WritableStreamState"]
 
@@ -197,6 +198,7 @@ def create_writable_stream(
     size_algorithm: SizeAlgorithm | None = None,
     *,
     settle_sync_writes_at_once: bool = False,
+    write_now: WriteNow | None = None,
 ) -> WritableStream:
     """[CreateWritableStream] https://streams.spec.whatwg.org/#create-writable-stream
 
@@ -210,6 +212,16 @@ def create_writable_stream(
     the next queued write reaches the sink at once (see ``writable_controller.py``). Ask
     for it only when no code that could observe the difference runs in the algorithms (a
     socket's sink handing bytes to its transport, say; not a transformer's callbacks).
+
+    Not in the spec either: ``write_now(chunk)`` lets such a sink take a write on an idle
+    stream (writable, started, nothing queued, in flight or closing, no backpressure) in
+    place of the size algorithm and the write algorithm, the steps in between skipped.
+    It returns ``None`` to decline, leaving the chunk to the spec's steps (which then run
+    both algorithms as usual); or ``(size, None)`` once the chunk is written, the write
+    complete; or ``(size, pending)`` if it is written but the write completes when the
+    awaitable ``pending`` does. The stream ends as the spec's steps would leave it: the
+    write's promise settled or in flight, the ready promise replaced when ``size``
+    reaches the high-water mark. It must not touch the stream.
     """
     assert is_non_negative_number(high_water_mark)
     stream = WritableStream.__new__(WritableStream)
@@ -225,6 +237,7 @@ def create_writable_stream(
         high_water_mark,
         _size_one if size_algorithm is None else size_algorithm,
         settle_sync_writes_at_once,
+        write_now,
     )
     return stream
 

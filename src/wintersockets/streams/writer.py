@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 from ._promises import (
     mark_as_handled,
@@ -18,6 +18,11 @@ from ._promises import (
     promise_resolved_with,
     reject_promise,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from .writable_controller import WritableStreamDefaultController
 
 __all__ = ["WritableStreamDefaultWriter"]
 
@@ -263,6 +268,22 @@ def writable_stream_default_writer_write(
     stream = writer._stream
     assert stream is not None
     controller = stream._controller
+    write_now = controller._write_now
+    if (
+        write_now is not None
+        and stream._state is WRITABLE
+        and not stream._backpressure
+        and stream._in_flight_write_request is None
+        and not controller._queue
+        and controller._started
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
+        and controller._pipe_waiter is None
+    ):
+        # Not in the spec: the sink takes the write at once (see create_writable_stream).
+        taken = write_now(chunk)
+        if taken is not None:
+            return _written_now(writer, stream, controller, chunk, *taken)
     size_algorithm = controller._strategy_size_algorithm
     if size_algorithm is not None:
         # WritableStreamDefaultControllerGetChunkSize, inlined for the usual case.
@@ -298,6 +319,34 @@ def writable_stream_default_writer_write(
     return promise
 
 
+def _written_now(
+    writer: WritableStreamDefaultWriter,
+    stream: WritableStream,
+    controller: WritableStreamDefaultController,
+    chunk: object,
+    size: int,
+    pending: Awaitable[Any] | None,
+) -> asyncio.Future[None]:
+    # Where WritableStreamDefaultWriterWrite would leave an idle stream whose sink wrote
+    # the chunk at once: EnqueueValueWithSize, UpdateBackpressure (on if the chunk reaches
+    # the high-water mark: a new, pending ready promise), ProcessWrite, and if the sink's
+    # write is complete its fulfillment steps (DequeueValue, UpdateBackpressure: off again,
+    # that ready promise resolved; AdvanceQueueIfNeeded finds nothing queued).
+    promise: asyncio.Future[None] = _Future(loop=controller._loop)
+    if pending is None:
+        if size >= controller._strategy_hwm:
+            writer._ready_promise = FULFILLED_PROMISE
+        promise.set_result(None)
+        return promise
+    stream._in_flight_write_request = promise
+    controller._queue.append((chunk, size))
+    controller._queue_total_size += size
+    if controller._strategy_hwm - controller._queue_total_size <= 0:
+        writable_stream_update_backpressure(stream, True)
+    asyncio.ensure_future(pending).add_done_callback(controller._sink_write_settled)
+    return promise
+
+
 from .writable_controller import (  # noqa: E402  (see the end of writable_stream.py)
     writable_stream_default_controller_error_if_needed,
     writable_stream_default_controller_get_chunk_size,
@@ -314,4 +363,5 @@ from .writable_stream import (  # noqa: E402
     writable_stream_abort,
     writable_stream_close,
     writable_stream_close_queued_or_in_flight,
+    writable_stream_update_backpressure,
 )

@@ -337,6 +337,7 @@ class StreamBridge(asyncio.BaseProtocol):
                 # A write the transport took settles before writer.write() returns: only
                 # the transport sees our sink, so no loop turn per write.
                 settle_sync_writes_at_once=True,
+                write_now=self._write_now,
             )
         else:
             # The direction already ended: a stream whose sink does nothing.
@@ -729,6 +730,24 @@ class StreamBridge(asyncio.BaseProtocol):
         if self._write_paused:
             return self._drain_future()
         return None
+
+    def _write_now(self, chunk: object) -> tuple[int, asyncio.Future[None] | None] | None:
+        # The writable's write_now (see create_writable_stream): size algorithm and sink
+        # write in one call, for a write to an idle writable over an open connection.
+        transport = self._transport
+        if transport is None or self._write_paused:
+            return None
+        if type(chunk) is bytes:
+            data = chunk
+        elif isinstance(chunk, (bytearray, memoryview, str)):
+            data = encode_chunk(chunk)
+        else:
+            return None  # the size algorithm says what is wrong with it
+        if data:
+            transport.write(data)
+        if self._write_paused:
+            return len(data), self._drain_future()
+        return len(data), None
 
     def _send(self, data: bytes) -> asyncio.Future[None] | None:
         transport = self._transport
