@@ -286,6 +286,18 @@ async def test_a_read_after_an_error_rejects_even_with_chunks_queued() -> None:
         await reader.read()
 
 
+async def test_a_read_after_a_cancel_with_chunks_queued_is_done() -> None:
+    controllers: list[Any] = []
+    stream = ReadableStream({"start": controllers.append}, {"high_water_mark": 5})
+    reader = stream.get_reader()
+    for chunk in "abc":
+        controllers[0].enqueue(chunk)
+    assert (await reader.read()).value == "a"
+    await reader.cancel("enough")
+    assert (await reader.read()).done
+    assert controllers[0].desired_size == 0
+
+
 async def test_a_read_below_the_high_water_mark_pulls() -> None:
     pulls = 0
 

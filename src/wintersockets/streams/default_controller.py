@@ -435,8 +435,11 @@ def dequeue_size(controller: ReadableStreamDefaultController[Any]) -> float:
 
 
 def reset_queue(controller: ReadableStreamDefaultController[Any]) -> None:
-    """[ResetQueue] https://streams.spec.whatwg.org/#reset-queue"""
-    controller._queue = deque()
+    """[ResetQueue] https://streams.spec.whatwg.org/#reset-queue
+
+    The deque is emptied in place: the default reader keeps it (see ReadableStreamDefaultReader).
+    """
+    controller._queue.clear()
     controller._queue_sizes = None
     controller._queue_total_size = 0
 

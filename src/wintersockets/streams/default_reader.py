@@ -178,11 +178,13 @@ class ReadableStreamDefaultReader(ReadableStreamGenericReader, Generic[T]):
         TypeError: ``stream`` is not a ReadableStream or is locked.
     """
 
-    __slots__ = ("_default_controller", "_read_requests")
+    __slots__ = ("_default_controller", "_default_queue", "_read_requests")
 
-    # Not in the spec: the stream's controller while this reader holds the lock on a stream
-    # that is not a byte stream, else None; it saves read() the lookups.
+    # Not in the spec: the stream's controller and its [[queue]] while this reader holds the
+    # lock on a stream that is not a byte stream, else None and an empty tuple; they save
+    # read() the lookups. (That controller empties its queue in place: the deque stays.)
     _default_controller: ReadableStreamDefaultController[T] | None
+    _default_queue: deque[ReadResult] | tuple[()]
     _read_requests: deque[ReadRequest[T]]
 
     def __init__(self, stream: ReadableStream[T]) -> None:
@@ -209,52 +211,51 @@ class ReadableStreamDefaultReader(ReadableStreamGenericReader, Generic[T]):
         # queued while the stream is readable, so the state needs no check. The promise is
         # made on the loop the reader was made on, as new_promise() would, minus a lookup.
         promise: asyncio.Future[ReadResult]
-        default_controller = self._default_controller
-        if default_controller is not None:
-            queue = default_controller._queue
-            if queue:
-                # [[PullSteps]] steps 2.1-2.3 (ReadableStreamDefaultController's
-                # _pull_steps_from_queue, inlined: reads are hot), then the chunk steps. The
-                # queue holds the ReadResult to resolve with (see the controller's class
-                # docstring), and a chunk's size is 1 unless sizes are kept.
-                locked = default_controller._stream
-                locked._disturbed = True
-                result = queue.popleft()
-                if default_controller._queue_sizes is None:
-                    total = default_controller._queue_total_size - 1
-                else:
-                    total = _dequeue_size(default_controller)
-                default_controller._queue_total_size = total
-                if not queue and default_controller._close_requested:
-                    _clear_algorithms(default_controller)
-                    _close_stream(locked)
-                elif default_controller._strategy_hwm - total > 0:
-                    # With a chunk queued there is no pending read request, so
-                    # ShouldCallPull can only be true when the desired size is positive.
-                    _call_pull_if_needed(default_controller)
-                promise = _Future(loop=self._loop)
-                promise.set_result(result)
-                return promise
+        queue = self._default_queue
+        if queue:
+            # [[PullSteps]] steps 2.1-2.3 (ReadableStreamDefaultController's
+            # _pull_steps_from_queue, inlined: reads are hot), then the chunk steps. The queue
+            # holds the ReadResult to resolve with (see the controller's class docstring),
+            # and a chunk's size is 1 unless sizes are kept.
+            controller: ReadableStreamDefaultController[T] = self._default_controller  # type: ignore[assignment]
+            locked = controller._stream
+            locked._disturbed = True
+            result = queue.popleft()
+            if controller._queue_sizes is None:
+                total = controller._queue_total_size - 1
+            else:
+                total = _dequeue_size(controller)
+            controller._queue_total_size = total
+            if not queue and controller._close_requested:
+                _clear_algorithms(controller)
+                _close_stream(locked)
+            elif controller._strategy_hwm - total > 0:
+                # With a chunk queued there is no pending read request, so ShouldCallPull
+                # can only be true when the desired size is positive.
+                _call_pull_if_needed(controller)
+            promise = _Future(loop=self._loop)
+            promise.set_result(result)
+            return promise
         stream = self._stream
         if stream is None:
             return promise_rejected_with(_released_error("read from"))
-        if default_controller is None:
+        if self._default_controller is None:
             # A byte stream.
-            controller = stream._controller
-            if controller._queue:
-                chunk = controller._pull_steps_from_queue()
+            byte_controller = stream._controller
+            if byte_controller._queue:
+                chunk = byte_controller._pull_steps_from_queue()
                 stream._disturbed = True
                 promise = _Future(loop=self._loop)
                 promise.set_result(_tuple_new(ReadResult, (chunk, False)))
                 return promise
-            if stream._state is _READABLE and controller._auto_allocate_chunk_size is None:  # type: ignore[union-attr]
+            if stream._state is _READABLE and byte_controller._auto_allocate_chunk_size is None:  # type: ignore[union-attr]
                 # A byte stream with nothing queued (a socket waiting for data): the
                 # ReadableByteStreamController's [[PullSteps]] steps 4-7 without a buffer to
                 # allocate, that is ReadableStreamAddReadRequest and CallPullIfNeeded.
                 stream._disturbed = True
                 promise = _Future(loop=self._loop)
                 self._read_requests.append(_DefaultReaderReadRequest(promise))
-                _byte_call_pull_if_needed(controller)
+                _byte_call_pull_if_needed(byte_controller)
                 return promise
         promise = _Future(loop=self._loop)
         readable_stream_default_reader_read(self, _DefaultReaderReadRequest(promise))
@@ -358,6 +359,7 @@ def readable_stream_default_reader_read(
 def readable_stream_default_reader_release(reader: ReadableStreamDefaultReader[Any]) -> None:
     """[ReadableStreamDefaultReaderRelease] https://streams.spec.whatwg.org/#abstract-opdef-readablestreamdefaultreaderrelease"""
     reader._default_controller = None
+    reader._default_queue = ()
     readable_stream_reader_generic_release(reader)
     e = TypeError("the reader was released while this read was pending: read with a new reader")
     readable_stream_default_reader_error_read_requests(reader, e)
@@ -377,5 +379,9 @@ def set_up_readable_stream_default_reader(
     readable_stream_reader_generic_initialize(reader, stream)
     reader._read_requests = deque()
     controller = stream._controller
-    is_default = type(controller) is _DefaultController
-    reader._default_controller = controller if is_default else None  # type: ignore[assignment]
+    if type(controller) is _DefaultController:
+        reader._default_controller = controller  # type: ignore[assignment]
+        reader._default_queue = controller._queue  # type: ignore[assignment]
+    else:
+        reader._default_controller = None
+        reader._default_queue = ()
