@@ -10,6 +10,17 @@ closure: a chunk that arrives synchronously is written at once and the next read
 in the same turn, for as long as the destination's desired size is positive; otherwise the
 pipe waits for ``writer.ready`` with a bound method.
 
+Fast paths, none of which anyone but the pipe can observe beyond the sink and source
+callbacks being called sooner (never re-entrantly, never more than backpressure allows):
+
+* a write that the sink takes synchronously settles at once, with no future made
+  (``writable_stream_pipe_write``), so the desired size is back up for the next read;
+* a read with nothing queued adds the pipe's read request and pulls directly, and a
+  ``ReadableStream.from_()`` of a plain iterator, once piped, pulls its next value at once
+  (see ``readable_stream_default_controller_call_pull_if_needed``);
+* since chunks can then flow without any loop turn, the pipe moves at most
+  ``_CHUNKS_PER_TURN`` of them in a row before letting the loop run other callbacks.
+
 Cancelling the returned future (as ``asyncio.wait_for`` does on timeout) stops the pipe as
 an aborted signal would, with an :class:`AbortError` saying the pipe was cancelled: the
 destination is aborted unless ``prevent_abort``, the source cancelled unless

@@ -20,7 +20,9 @@ sink that took the chunk synchronously costs no loop turn. What changes is only 
 steps run: the write's future is already resolved when ``write()`` returns, the desired
 size is back up at once, and queued writes reach the sink one after another without a turn
 in between. Streams built from a user's sink (the ``WritableStream`` constructor) and
-transform streams keep the spec's timing, which their callbacks can observe.
+transform streams keep the spec's timing, which their callbacks can observe, except when
+a pipe writes to them: a pipe holds the writer, so only the sink could tell, and
+``writable_stream_pipe_write`` settles its synchronous writes at once (see there).
 """
 
 from __future__ import annotations
