@@ -576,14 +576,10 @@ class StreamBridge(asyncio.BaseProtocol):
         view = current_byob_request_view(controller)
         if view is None:
             return False
-        nbytes = self._readv_now(fd, view, transport)
-        if nbytes < 0:
-            return True  # failed: the transport is aborted
+        nbytes = self._fill_now(view)
         if nbytes == 0:
             return False
         respond_to_current_byob_request(controller, nbytes)
-        if not self._switchable and not controller._pending_pull_intos:
-            self._pause_reading()  # as buffer_updated() does, for uvloop
         return True
 
     def _fill_now(self, view: memoryview) -> int:
@@ -619,20 +615,6 @@ class StreamBridge(asyncio.BaseProtocol):
         self._read_now_allowance -= nbytes
         if nbytes and not self._switchable:
             self._pause_reading()  # as buffer_updated() does, for uvloop
-        return nbytes
-
-    def _readv_now(self, fd: int, view: memoryview, transport: asyncio.Transport) -> int:
-        # Bytes read into view: 0 if none now or at EOF (the transport reports EOF), -1 if
-        # the read failed (the transport is aborted, connection_lost reports the error).
-        try:
-            nbytes = _readv(fd, (view,))
-        except (BlockingIOError, InterruptedError):
-            self._read_now_allowance = 0
-            return 0
-        except OSError as exc:
-            self._read_failed(exc, transport)
-            return -1
-        self._read_now_allowance -= nbytes
         return nbytes
 
     def _read_failed(self, exc: OSError, transport: asyncio.Transport) -> bool:
