@@ -255,6 +255,26 @@ async def test_a_chunk_of_the_wrong_type_errors_the_writable() -> None:
         await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
+async def test_a_transport_refusing_a_write_fails_the_write_not_the_call() -> None:
+    """A write the transport raises on (here: after write_eof(), behind the socket's back)
+    is a rejected write and an errored writable, with a SocketError chaining the cause;
+    writer.write() itself never raises, and the socket still closes."""
+    async with serve() as peer:
+        sock = await opened(peer.address)
+        await peer.accept()
+        transport = bridge_of(sock).transport
+        assert transport is not None
+        transport.write_eof()
+        writer = sock.writable.get_writer()
+        write = writer.write(b"refused")
+        with pytest.raises(SocketError, match="refused a write") as caught:
+            await write
+        assert isinstance(caught.value.__cause__, RuntimeError)
+        with pytest.raises(SocketError, match="refused a write"):
+            await writer.closed
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
 async def test_a_peer_that_does_not_read_holds_back_the_writer() -> None:
     async with serve() as peer:
         sock = await opened(peer.address)

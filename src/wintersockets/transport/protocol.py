@@ -50,6 +50,7 @@ import ssl
 import weakref
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from wintersockets.errors import SocketError
 from wintersockets.streams._promises import transform_promise
 from wintersockets.streams.byob_request import (
     current_byob_request_view,
@@ -72,7 +73,7 @@ from wintersockets.streams.writable_stream import (
 )
 
 from .chunks import encode_chunk
-from .errors import broken_error, closed_error
+from .errors import broken_error, closed_error, describe
 
 if TYPE_CHECKING:
     from wintersockets.streams.writable_controller import WritableStreamDefaultController
@@ -708,10 +709,19 @@ class StreamBridge(asyncio.BaseProtocol):
             raise closed_error(self._name, "is not connected")
         # _send, inlined.
         if data:
-            transport.write(data)
+            try:
+                transport.write(data)
+            except Exception as exc:
+                raise self._write_refused(exc) from exc
         if self._write_paused:
             return self._drain_future()
         return None
+
+    def _write_refused(self, exc: Exception) -> SocketError:
+        # The transport raised on a write (it was shut behind the socket's back, say): the
+        # writable errors with this, and nothing more can be sent, as after an abort.
+        self._listener.writable_done()
+        return SocketError(f"the connection to {self._name!r} refused a write: {describe(exc)}")
 
     def _write_now(self, chunk: object) -> tuple[int, asyncio.Future[None] | None] | None:
         # The writable's write_now (see create_writable_stream): size algorithm and sink
@@ -726,7 +736,10 @@ class StreamBridge(asyncio.BaseProtocol):
         else:
             return None  # the size algorithm says what is wrong with it
         if data:
-            transport.write(data)
+            try:
+                transport.write(data)
+            except Exception:  # the sink's write meets it again, and says so
+                return None
         if self._write_paused:
             return len(data), self._drain_future()
         return len(data), None
@@ -736,7 +749,10 @@ class StreamBridge(asyncio.BaseProtocol):
         if transport is None:
             raise closed_error(self._name, "is not connected")
         if data:
-            transport.write(data)
+            try:
+                transport.write(data)
+            except Exception as exc:
+                raise self._write_refused(exc) from exc
         if self._write_paused:
             return self._drain_future()
         return None
