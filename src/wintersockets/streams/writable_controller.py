@@ -459,8 +459,9 @@ def writable_stream_pipe_write(
     if result is None and stream._state is WRITABLE:
         # ProcessWrite's fulfillment steps, now: FinishInFlightWrite (``settled`` is
         # resolved already) and DequeueValue. The stream is still writable with nothing
-        # closing (a close needs the writer the pipe holds), the queue is empty, so
-        # UpdateBackpressure and AdvanceQueueIfNeeded have nothing to do.
+        # closing (a close needs the writer the pipe holds), and the queue is empty again
+        # (only the pipe writes, and it is in this call), so UpdateBackpressure and
+        # AdvanceQueueIfNeeded have nothing to do.
         stream._in_flight_write_request = None
         controller._queue.popleft()
         total = controller._queue_total_size - 1
