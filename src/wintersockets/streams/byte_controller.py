@@ -182,18 +182,22 @@ class ReadableByteStreamController:
             # ReadableStreamFulfillReadRequest) and for no reader or a BYOB reader without
             # pending reads (EnqueueChunkToQueue; ProcessPullIntoDescriptorsUsingQueue has
             # no descriptor to fill), then CallPullIfNeeded.
+            # CallPullIfNeeded is called only when ShouldCallPull can be true: with no read
+            # waiting, only if the desired size is positive.
             reader = stream._reader
             if reader is None or type(reader) is ReadableStreamBYOBReader:
                 self._queue.append((chunk, 0, len(chunk)))
                 self._queue_total_size += len(chunk)
-                readable_byte_stream_controller_call_pull_if_needed(self)
+                if self._strategy_hwm - self._queue_total_size > 0:
+                    readable_byte_stream_controller_call_pull_if_needed(self)
                 return
             if type(reader) is ReadableStreamDefaultReader:
                 requests = reader._read_requests
                 if not requests:
                     self._queue.append((chunk, 0, len(chunk)))
                     self._queue_total_size += len(chunk)
-                    readable_byte_stream_controller_call_pull_if_needed(self)
+                    if self._strategy_hwm - self._queue_total_size > 0:
+                        readable_byte_stream_controller_call_pull_if_needed(self)
                     return
                 request = requests[0]
                 if not self._queue and not (
@@ -201,7 +205,8 @@ class ReadableByteStreamController:
                 ):
                     requests.popleft()
                     request.chunk_steps(chunk)
-                    readable_byte_stream_controller_call_pull_if_needed(self)
+                    if requests or self._strategy_hwm - self._queue_total_size > 0:
+                        readable_byte_stream_controller_call_pull_if_needed(self)
                     return
         buffer = as_chunk_buffer(chunk)
         if not buffer:
