@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from tests.streams.support import flush_async_events
 from wintersockets.streams.byte_controller import (
     ReadableByteStreamController,
@@ -62,12 +64,21 @@ async def _stream(
     return stream, controller
 
 
-async def test_a_read_the_source_fills_at_once_completes_without_a_pull() -> None:
+def _view(buffer: bytearray, kind: str) -> bytearray | memoryview:
+    # A byte memoryview takes read()'s own fast path; anything else goes through PullInto.
+    return memoryview(buffer) if kind == "memoryview" else buffer
+
+
+VIEW_KINDS = pytest.mark.parametrize("kind", ["bytearray", "memoryview"])
+
+
+@VIEW_KINDS
+async def test_a_read_the_source_fills_at_once_completes_without_a_pull(kind: str) -> None:
     source = Source()
     source.available = b"hello"
     stream, _ = await _stream(source)
     buffer = bytearray(8)
-    read = stream.get_reader("byob").read(buffer)
+    read = stream.get_reader("byob").read(_view(buffer, kind))
     assert read.done()
     result = read.result()
     assert not result.done
@@ -77,10 +88,11 @@ async def test_a_read_the_source_fills_at_once_completes_without_a_pull() -> Non
     assert source.offered == [8]
 
 
-async def test_a_read_the_source_cannot_fill_pulls_with_the_whole_view() -> None:
+@VIEW_KINDS
+async def test_a_read_the_source_cannot_fill_pulls_with_the_whole_view(kind: str) -> None:
     source = Source()
     stream, controller = await _stream(source)
-    read = stream.get_reader("byob").read(bytearray(8))
+    read = stream.get_reader("byob").read(_view(bytearray(8), kind))
     assert not read.done()
     assert source.pulls == 1
     request = controller.byob_request
@@ -92,12 +104,13 @@ async def test_a_read_the_source_cannot_fill_pulls_with_the_whole_view() -> None
     assert bytes((await read).value) == b"ok"
 
 
-async def test_a_fill_short_of_min_counts_and_the_pull_fills_the_rest() -> None:
+@VIEW_KINDS
+async def test_a_fill_short_of_min_counts_and_the_pull_fills_the_rest(kind: str) -> None:
     source = Source()
     source.available = b"ab"
     stream, controller = await _stream(source)
     buffer = bytearray(4)
-    read = stream.get_reader("byob").read(buffer, min=4)
+    read = stream.get_reader("byob").read(_view(buffer, kind), min=4)
     assert not read.done()
     assert source.pulls == 1
     request = controller.byob_request

@@ -149,8 +149,10 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
                 and view.c_contiguous
             ):
                 checked = view  # a writable byte view passes _check_view as it is
+                byte_view = True
             else:
                 checked = _check_view(view)
+                byte_view = False
         except TypeError as exc:
             return promise_rejected_with(exc)
         if min != 1:  # a view holds at least one element
@@ -174,8 +176,32 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
             return promise
         # ReadableStreamBYOBReaderRead, inlined for a stream that is not errored.
         stream._disturbed = True
+        # A BYOB reader's stream is a byte stream.
+        controller: ReadableByteStreamController = stream._controller  # type: ignore[assignment]
+        fill_now = controller._fill_now
+        if (
+            fill_now is not None
+            and byte_view
+            and stream._state is READABLE
+            and not controller._queue_total_size
+            and not controller._pending_pull_intos
+            and controller._started
+            and not controller._pulling
+            and not controller._close_requested
+        ):
+            # ReadableByteStreamControllerPullInto's fill_now path (see there), for a byte
+            # view, with the read-into request's chunk steps: no request object.
+            filled = fill_now(checked)
+            if filled >= min:
+                promise.set_result(_tuple_new(ReadResult, (checked[:filled], False)))
+                return promise
+            if filled:
+                readable_byte_stream_controller_pull_into(
+                    controller, checked, min, _BYOBReaderReadIntoRequest(promise), filled
+                )
+                return promise
         readable_byte_stream_controller_pull_into(
-            stream._controller,  # type: ignore[arg-type]  # a BYOB reader's is a byte one
+            controller,
             checked,
             min,
             _BYOBReaderReadIntoRequest(promise),
@@ -253,4 +279,9 @@ from .byob_request import (  # noqa: E402
     readable_byte_stream_controller_pull_into,
 )
 from .byte_controller import ReadableByteStreamController  # noqa: E402
-from .readable_stream import ERRORED, ReadableStream, is_readable_stream_locked  # noqa: E402
+from .readable_stream import (  # noqa: E402
+    ERRORED,
+    READABLE,
+    ReadableStream,
+    is_readable_stream_locked,
+)

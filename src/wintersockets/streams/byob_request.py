@@ -430,11 +430,13 @@ def readable_byte_stream_controller_pull_into(
     view: memoryview,
     min: int,
     read_into_request: ReadIntoRequest,
+    filled_now: int = 0,
 ) -> None:
     """[ReadableByteStreamControllerPullInto] https://streams.spec.whatwg.org/#readable-byte-stream-controller-pull-into
 
     ``view`` is a writable, C-contiguous ``memoryview`` of the caller's buffer; ``min``
-    counts its elements.
+    counts its elements. ``filled_now`` (not in the spec): bytes the source's
+    ``fill_now`` already wrote at the start of a byte ``view``, short of ``min``.
     """
     stream = controller._stream
     element_size = view.itemsize
@@ -485,10 +487,11 @@ def readable_byte_stream_controller_pull_into(
     # fills the caller's buffer through a byte view of it.
     buffer = view.cast("B")
     view_format = view.format
-    filled = 0
+    filled = filled_now
     fill_now = controller._fill_now
     if (
-        fill_now is not None
+        not filled
+        and fill_now is not None
         and element_size == 1
         and total == 0
         and not controller._pending_pull_intos

@@ -614,7 +614,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_failed(exc, transport)
             return 0
         self._read_now_allowance -= nbytes
-        if nbytes and not self._switchable:
+        if nbytes and not self._switchable and not self._reading_paused:
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
 
