@@ -512,7 +512,7 @@ class StreamBridge(asyncio.BaseProtocol):
         # With the readable's high-water mark of 0, the stream pulls only for a read that
         # waits: a BYOB read (a pending pull-into) or a default read.
         # First, answer the read from the socket now if bytes are there.
-        if self._fd != -1 and self._read_now_allowance > 0 and self._read_now(transport):
+        if self._fd != -1 and self._read_now_allowance > 0 and self._read_now():
             return
         if controller._pending_pull_intos:
             # A BYOB read waits; on the default loop it wants the kernel to fill its buffer.
@@ -525,7 +525,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._reading_paused = False
             transport.resume_reading()
 
-    def _read_now(self, transport: asyncio.Transport) -> bool:
+    def _read_now(self) -> bool:
         """Answer the waiting read from the socket, now; return whether it was.
 
         A fast path that bypasses the transport and the loop: the kernel writes into a
@@ -546,32 +546,13 @@ class StreamBridge(asyncio.BaseProtocol):
         such read renews the allowance.
         """
         controller = self._read_controller
-        if controller is None or not self._read_open or transport.is_closing():
+        if controller is None:
             return False
-        fd = self._fd
-        if fd == _FD_UNKNOWN:
-            sock = transport.get_extra_info("socket")
-            fd = self._fd = -1 if sock is None else sock.fileno()
-            if fd < 0:
-                return False
         if not controller._pending_pull_intos:
-            # A default read waits (the stream pulls only for a waiting read). Measured
-            # (128 MiB downloads, interleaved): on uvloop, whose transport reads into our
-            # scratch buffer and copies out, reading into a new bytes here is faster (0.77x
-            # raw -> 0.82x); on the default loop, whose transport reads into a new bytes
-            # itself, it is slower (0.8x -> 0.6x), so there the read waits for the loop.
-            if self._switchable:
+            # A default read waits (the stream pulls only for a waiting read).
+            data = self._bytes_now()
+            if data is None:
                 return False
-            try:
-                data = _read(fd, SCRATCH_SIZE)
-            except (BlockingIOError, InterruptedError):
-                self._read_now_allowance = 0
-                return False
-            except OSError as exc:
-                return self._read_failed(exc, transport)
-            if not data:
-                return False
-            self._read_now_allowance -= len(data)
             controller.enqueue(data)
             return True
         view = current_byob_request_view(controller)
@@ -583,12 +564,8 @@ class StreamBridge(asyncio.BaseProtocol):
         respond_to_current_byob_request(controller, nbytes)
         return True
 
-    def _fill_now(self, view: memoryview) -> int:
-        """The readable's ``fill_now``: :meth:`_read_now` for a BYOB read about to pull.
-
-        Called by the stream before the read adds its pull-into descriptor, so a read the
-        socket can answer at once costs neither the descriptor nor the pull.
-        """
+    def _read_fd(self) -> int:
+        # The descriptor a read at once may read, or -1 if none may be made now.
         fd = self._fd
         transport = self._transport
         if (
@@ -599,18 +576,57 @@ class StreamBridge(asyncio.BaseProtocol):
             or self._held
             or transport.is_closing()
         ):
-            return 0
+            return -1
         if fd == _FD_UNKNOWN:
             sock = transport.get_extra_info("socket")
             fd = self._fd = -1 if sock is None else sock.fileno()
-            if fd < 0:
-                return 0
+        return fd
+
+    def _bytes_now(self) -> bytes | None:
+        """:meth:`_read_now` for a default read: a new ``bytes``, or ``None``.
+
+        Measured (128 MiB downloads, interleaved): on uvloop, whose transport reads into
+        our scratch buffer and copies out, reading into a new bytes here is faster (0.77x
+        raw -> 0.82x); on the default loop, whose transport reads into a new bytes itself,
+        it is slower (0.8x -> 0.6x), so there the read waits for the loop.
+        """
+        if self._switchable:
+            return None
+        fd = self._read_fd()
+        if fd < 0:
+            return None
+        try:
+            data = _read(fd, SCRATCH_SIZE)
+        except (BlockingIOError, InterruptedError):
+            self._read_now_allowance = 0
+            return None
+        except OSError as exc:
+            transport = self._transport
+            assert transport is not None
+            self._read_failed(exc, transport)
+            return None
+        if not data:
+            return None  # EOF: the transport reads it too, and reports it
+        self._read_now_allowance -= len(data)
+        return data
+
+    def _fill_now(self, view: memoryview) -> int:
+        """The readable's ``fill_now``: :meth:`_read_now` for a BYOB read about to pull.
+
+        Called by the stream before the read adds its pull-into descriptor, so a read the
+        socket can answer at once costs neither the descriptor nor the pull.
+        """
+        fd = self._read_fd()
+        if fd < 0:
+            return 0
         try:
             nbytes = _readv(fd, (view,))
         except (BlockingIOError, InterruptedError):
             self._read_now_allowance = 0
             return 0
         except OSError as exc:
+            transport = self._transport
+            assert transport is not None
             self._read_failed(exc, transport)
             return 0
         self._read_now_allowance -= nbytes
@@ -618,12 +634,11 @@ class StreamBridge(asyncio.BaseProtocol):
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
 
-    def _read_failed(self, exc: OSError, transport: asyncio.Transport) -> bool:
+    def _read_failed(self, exc: OSError, transport: asyncio.Transport) -> None:
         # The transport would have met this error: end the connection as it would.
         self._fd = -1
         self._sync_error = exc
         transport.abort()
-        return True
 
     def _cancel(self, _reason: object) -> None:
         self._read_open = False
