@@ -511,8 +511,14 @@ class StreamBridge(asyncio.BaseProtocol):
             return  # pulled while the readable is being set up: nothing can wait yet
         # With the readable's high-water mark of 0, the stream pulls only for a read that
         # waits: a BYOB read (a pending pull-into) or a default read.
-        # First, answer the read from the socket now if bytes are there.
-        if self._fd != -1 and self._read_now_allowance > 0 and self._read_now():
+        # First, answer the read from the socket now if bytes are there (a default read only
+        # on uvloop: see _bytes_now).
+        if (
+            self._fd != -1
+            and self._read_now_allowance > 0
+            and (controller._pending_pull_intos or not self._switchable)
+            and self._read_now()
+        ):
             return
         if controller._pending_pull_intos:
             # A BYOB read waits; on the default loop it wants the kernel to fill its buffer.
