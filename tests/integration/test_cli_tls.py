@@ -11,27 +11,18 @@ import sys
 
 import pytest
 
+from tests.integration.test_cli import TIMEOUT, error_lines
+from tests.integration.test_cli import run as run_command
 from tests.peers.nginx import HELLO, NginxServer
 from tests.peers.openssl_server import OpenSSLServer
 from tests.peers.postgres import PG_STARTUP, PostgresServer, pg_message
 from tests.peers.smtp import SMTPServer
 from tests.peers.tls_certs import TLSCerts
 
-TIMEOUT = 30.0
-
 
 def run(*args: str, input: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "wintersockets", "connect", *args],
-        input=input,
-        capture_output=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def stderr_lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
-    return result.stderr.decode().splitlines()
+    """``wintersockets connect ARGS`` in a subprocess."""
+    return run_command("connect", *args, input=input)
 
 
 def assert_tls_described(lines: list[str], *, alpn: str) -> None:
@@ -56,7 +47,7 @@ def test_tls_get_from_nginx_prints_the_body_and_the_certificate(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(b"HTTP/1.1 200 OK\r\n")
     assert result.stdout.endswith(b"\r\n\r\n" + HELLO)
-    lines = stderr_lines(result)
+    lines = error_lines(result)
     assert_tls_described(lines, alpn="http/1.1")
     assert "server name 'localhost'" in lines[1]
     assert len(lines) == 3, lines
@@ -99,7 +90,7 @@ def test_tls_without_the_test_ca_exits_1_naming_the_untrusted_certificate(
     result = run(openssl_server.address, "--tls", input=b"unsent\n")
     assert result.returncode == 1
     assert result.stdout == b""
-    lines = stderr_lines(result)
+    lines = error_lines(result)
     assert len(lines) == 1, lines
     assert lines[0].startswith("wintersockets: SocketError: could not establish TLS"), lines
     assert "self-signed / untrusted certificate" in lines[0]
@@ -109,7 +100,7 @@ def test_tls_to_a_plain_text_server_exits_1(postgres_server: PostgresServer) -> 
     """PostgreSQL answers a ClientHello it cannot parse with an error in plain text."""
     result = run(postgres_server.address, "--tls", input=b"")
     assert result.returncode == 1
-    [line] = stderr_lines(result)
+    [line] = error_lines(result)
     assert "could not establish TLS" in line, line
 
 
@@ -128,7 +119,7 @@ def test_starttls_smtp_sends_a_message_over_tls(
     replies = result.stdout.decode().splitlines()
     assert replies[0].startswith("250-"), replies
     assert replies[-1].startswith("221 "), replies
-    lines = stderr_lines(result)
+    lines = error_lines(result)
     assert lines[0].startswith("connected to "), lines
     assert lines[0].endswith("plain text until smtp agrees to STARTTLS"), lines
     assert_tls_described(lines[1:], alpn="none")
@@ -148,14 +139,14 @@ def test_starttls_postgres_runs_a_query_over_tls(
     # DataRow: one column, 2 bytes long, "42".
     data_row = pg_message(b"D", (1).to_bytes(2, "big") + (2).to_bytes(4, "big") + b"42")
     assert data_row in result.stdout
-    assert_tls_described(stderr_lines(result)[1:], alpn="none")
+    assert_tls_described(error_lines(result)[1:], alpn="none")
 
 
 def test_starttls_with_the_wrong_protocol_exits_1(smtp_server: SMTPServer) -> None:
     """PostgreSQL's SSLRequest to an SMTP server: its greeting is no 'S'."""
     result = run(smtp_server.address, "--starttls", "postgres", input=b"")
     assert result.returncode == 1
-    lines = stderr_lines(result)
+    lines = error_lines(result)
     assert len(lines) == 2, lines
     assert lines[-1] == (
         "wintersockets: SocketError: the server did not answer like a PostgreSQL server: "
@@ -184,6 +175,6 @@ def test_a_missing_ca_file_exits_1_naming_it(tls_certs: TLSCerts) -> None:
     missing = tls_certs.directory / "missing.pem"
     result = run("127.0.0.1:1", "--tls", "--ca", str(missing))
     assert result.returncode == 1
-    [line] = stderr_lines(result)
+    [line] = error_lines(result)
     expected = f"could not read the CA file '{missing}': no such file"
     assert line == f"wintersockets: SocketError: {expected}"

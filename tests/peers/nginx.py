@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -29,9 +28,10 @@ from pathlib import Path
 import pytest
 
 from tests.peers.listeners import accepts_connections
+from tests.peers.processes import stop_process
 from tests.peers.tls_certs import TLSCerts
 
-__all__ = ["HELLO", "NginxServer", "nginx_server", "start_nginx", "stop_nginx"]
+__all__ = ["HELLO", "NginxServer", "nginx_server", "start_nginx"]
 
 _STARTUP_TIMEOUT = 10.0
 HELLO = b"hello from nginx\n"
@@ -140,20 +140,9 @@ def start_nginx(certs: TLSCerts, directory: Path, host: str = "127.0.0.1") -> Ng
             if accepts_connections(host, port) and accepts_connections(host, mtls_port):
                 return NginxServer(host, port, mtls_port, big, directory, process)
             time.sleep(0.02)
-        stop_nginx(process)
+        stop_process(process)
     log = error_log.read_text() if error_log.exists() else ""
     raise RuntimeError(f"nginx did not start; its error log says: {log!r}")
-
-
-def stop_nginx(process: subprocess.Popen[bytes]) -> None:
-    """Stop nginx (SIGTERM: fast shutdown) and reap it; kill it after 5 s."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -165,4 +154,4 @@ def nginx_server(
     try:
         yield server
     finally:
-        stop_nginx(server.process)
+        stop_process(server.process)

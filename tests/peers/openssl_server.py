@@ -37,6 +37,7 @@ from typing import cast
 
 import pytest
 
+from tests.peers.processes import stop_process
 from tests.peers.tls_certs import CertPair, TLSCerts
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
     "sni_recording_server",
     "stalling_server",
     "start_openssl_server",
-    "stop_openssl_server",
 ]
 
 _STARTUP_TIMEOUT = 10.0
@@ -114,19 +114,8 @@ def start_openssl_server(
         if match:
             return OpenSSLServer(host, int(match.group(2)), process, log)
         time.sleep(0.01)
-    stop_openssl_server(process)
+    stop_process(process)
     raise RuntimeError(f"openssl s_server did not start: {log.read_bytes()!r}")
-
-
-def stop_openssl_server(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process`` and reap it (kill it if it does not stop within 5 s)."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
@@ -170,7 +159,7 @@ class OpenSSLServerPool:
     def stop_all(self) -> None:
         """Stop every server started so far."""
         for server in self.servers.values():
-            stop_openssl_server(server.process)
+            stop_process(server.process)
         self.servers.clear()
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers.listeners import closed_port
+from tests.peers.processes import stop_process
 from tests.peers.tls_certs import TLSCerts
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "postgres_bindir",
     "postgres_server",
     "start_postgres",
-    "stop_postgres",
 ]
 
 _STARTUP_TIMEOUT = 30.0
@@ -159,7 +159,7 @@ def start_postgres(certs: TLSCerts, host: str = "127.0.0.1") -> PostgresServer:
                 )  # fmt: skip
             if _wait_ready(bindir, host, port, process):
                 return PostgresServer(host, port, _USER, "postgres", directory, process)
-            stop_postgres(process)
+            stop_process(process, signal.SIGINT, timeout=10)
         raise RuntimeError(f"postgres did not start: {log.read_text()[-4000:]!r}")
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
@@ -180,17 +180,6 @@ def _wait_ready(bindir: Path, host: str, port: int, process: subprocess.Popen[by
     return False
 
 
-def stop_postgres(process: subprocess.Popen[bytes]) -> None:
-    """Fast shutdown (SIGINT), then reap; kill after 10 s."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def postgres_server(tls_certs: TLSCerts) -> Iterator[PostgresServer]:
     """PostgreSQL with ``ssl = on`` on loopback; see :class:`PostgresServer`."""
@@ -198,5 +187,5 @@ def postgres_server(tls_certs: TLSCerts) -> Iterator[PostgresServer]:
     try:
         yield server
     finally:
-        stop_postgres(server.process)
+        stop_process(server.process, signal.SIGINT, timeout=10)
         shutil.rmtree(server.directory, ignore_errors=True)

@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers.listeners import accepts_connections, closed_port
+from tests.peers.processes import stop_process
 
 __all__ = [
     "PROXY_PASSWORD",
@@ -46,7 +47,6 @@ __all__ = [
     "socks5_proxy",
     "socks5_proxy_with_auth",
     "start_proxies",
-    "stop_process",
 ]
 
 PROXY_USER = "alice"
@@ -124,17 +124,6 @@ def start_proxies(log_dir: Path, host: str = "127.0.0.1") -> ProxyServers:
         stop_process(process)
         raise
     return ProxyServers(process=process, log=log, **servers)
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the process, and kill it if it does not exit promptly."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
