@@ -721,22 +721,11 @@ class StreamBridge(asyncio.BaseProtocol):
         else:
             outgoing[head] = b""  # let the chunk go now
             self._outgoing_head = head + 1
-        transport = self._transport
-        if transport is None:
-            if not self._opened.done():
-                # Written before the connection opened: this write waits for it, and the
-                # writable queues the ones after it.
-                return transform_promise(self._opened, lambda _: self._send(data))
-            raise closed_error(self._name, "is not connected")
-        # _send, inlined.
-        if data:
-            try:
-                transport.write(data)
-            except Exception as exc:
-                raise self._write_refused(exc) from exc
-        if self._write_paused:
-            return self._drain_future()
-        return None
+        if self._transport is None and not self._opened.done():
+            # Written before the connection opened: this write waits for it, and the
+            # writable queues the ones after it.
+            return transform_promise(self._opened, lambda _: self._send(data))
+        return self._send(data)
 
     def _write_refused(self, exc: Exception) -> SocketError:
         # The transport raised on a write (it was shut behind the socket's back, say): the
