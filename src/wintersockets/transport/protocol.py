@@ -103,8 +103,10 @@ SCRATCH_SIZE: Final = 256 * 1024
 SWITCH_READ_MODE: Final = True
 # Bytes reads may take straight from the socket (see StreamBridge._read_now) before one
 # waits for the loop, so that a fast peer cannot keep the loop from running other tasks:
-# about what uvloop reads in one turn (libuv reads up to 32 times 64 KiB).
-READ_NOW_ALLOWANCE: Final = 1024 * 1024
+# about a millisecond of reading on loopback (libuv reads up to 2 MiB per readiness event).
+# Measured (BYOB downloads, in-process A/B against 1 MiB): 1.28x as fast on the default
+# loop, 1.08x on uvloop, where each wait for the loop costs a pause and resume of reading.
+READ_NOW_ALLOWANCE: Final = 4 * 1024 * 1024
 # A read of at least this many bytes by the transport tells that bytes stream in, so the
 # next reads try the socket at once again (see StreamBridge._read_now).
 BULK_READ: Final = 64 * 1024
