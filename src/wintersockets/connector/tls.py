@@ -26,7 +26,7 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import idna
 import truststore
@@ -377,22 +377,15 @@ async def connect_tls(
         SocketError: from :func:`client_context` or :func:`tls_server_hostname`, or the
             handshake failed (the message says why, see :func:`tls_error`).
     """
-    context = client_context(tls, alpn)
-    server_hostname = tls_server_hostname(hostname, sni=sni)
-    loop = asyncio.get_running_loop()
-    try:
-        transport, _ = await loop.create_connection(
-            lambda: protocol,
-            sock=sock,
-            ssl=context,
-            server_hostname=server_hostname,
-            ssl_handshake_timeout=handshake_timeout,
-        )
-    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-        raise tls_error(
-            exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
-        ) from exc
-    return transport
+    return await _create_tls_connection(
+        protocol,
+        tls=tls,
+        hostname=hostname,
+        sni=sni,
+        alpn=alpn,
+        handshake_timeout=handshake_timeout,
+        sock=sock,
+    )
 
 
 # errnos of a failed TCP connect. The fast path below sees connect and handshake fail in
@@ -434,21 +427,55 @@ async def connect_tls_literal(
     Raises:
         SocketError: as ``dial()`` and :func:`connect_tls` do.
     """
+    return await _create_tls_connection(
+        protocol,
+        tls=tls,
+        hostname=hostname,
+        sni=sni,
+        alpn=alpn,
+        handshake_timeout=handshake_timeout,
+        host=info[4][0],
+        port=info[4][1],
+        connect_failed=lambda exc: literal_connect_failed(exc, info, description),
+    )
+
+
+async def _create_tls_connection(
+    protocol: asyncio.BaseProtocol,
+    *,
+    tls: ssl.SSLContext | TLSSettings | None,
+    hostname: str,
+    sni: str | None,
+    alpn: Sequence[str],
+    handshake_timeout: float | None,
+    sock: socket.socket | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    connect_failed: Callable[[OSError], SocketError] | None = None,
+) -> asyncio.Transport:
+    # loop.create_connection(ssl=...) over ``sock``, or connecting to ``host``:``port``
+    # first; a failed connect is worded by ``connect_failed``, a failed handshake by
+    # tls_error().
     context = client_context(tls, alpn)
     server_hostname = tls_server_hostname(hostname, sni=sni)
     loop = asyncio.get_running_loop()
+    # create_connection() takes either a socket or a host and port.
+    where: dict[str, Any] = {"sock": sock} if sock is not None else {"host": host, "port": port}
     try:
         transport, _ = await loop.create_connection(
             lambda: protocol,
-            info[4][0],
-            info[4][1],
+            **where,
             ssl=context,
             server_hostname=server_hostname,
             ssl_handshake_timeout=handshake_timeout,
         )
-    except (OSError, TimeoutError) as exc:
-        if not isinstance(exc, ssl.SSLError) and exc.errno in _CONNECT_ERRNOS:
-            error = literal_connect_failed(exc, info, description)
+    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+        if (
+            connect_failed is not None
+            and not isinstance(exc, ssl.SSLError)
+            and exc.errno in _CONNECT_ERRNOS
+        ):
+            error = connect_failed(exc)
             raise error from error.__cause__
         raise tls_error(
             exc, server_hostname=server_hostname, timeout=handshake_timeout, alpn=alpn
