@@ -178,17 +178,8 @@ class ReadableStreamBYOBReader(ReadableStreamGenericReader):
         stream._disturbed = True
         # A BYOB reader's stream is a byte stream.
         controller: ReadableByteStreamController = stream._controller  # type: ignore[assignment]
-        fill_now = controller._fill_now
-        if (
-            fill_now is not None
-            and byte_view
-            and stream._state is READABLE
-            and not controller._queue_total_size
-            and not controller._pending_pull_intos
-            and controller._started
-            and not controller._pulling
-            and not controller._close_requested
-        ):
+        fill_now = idle_fill_now(controller) if byte_view else None
+        if fill_now is not None:
             # ReadableByteStreamControllerPullInto's fill_now path (see there), for a byte
             # view, with the read-into request's chunk steps: no request object.
             filled = fill_now(checked)
@@ -276,12 +267,12 @@ def set_up_readable_stream_byob_reader(
 # See readable_stream.py for why these imports come last.
 from .byob_request import (  # noqa: E402
     cast_view,
+    idle_fill_now,
     readable_byte_stream_controller_pull_into,
 )
 from .byte_controller import ReadableByteStreamController  # noqa: E402
 from .readable_stream import (  # noqa: E402
     ERRORED,
-    READABLE,
     ReadableStream,
     is_readable_stream_locked,
 )

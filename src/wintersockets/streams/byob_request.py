@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
     from .byob_reader import ReadIntoRequest
-    from .byte_controller import ReadableByteStreamController
+    from .byte_controller import FillNow, ReadableByteStreamController
     from .readable_stream import ReadableStream
 
 __all__ = ["ReadableStreamBYOBRequest"]
@@ -425,6 +425,27 @@ def readable_byte_stream_controller_invalidate_byob_request(
     controller._byob_request = None
 
 
+def idle_fill_now(controller: ReadableByteStreamController) -> FillNow | None:
+    """Not in the spec: the source's ``fill_now``, if a read into a buffer may ask it now.
+
+    That is when the read would otherwise add its descriptor and pull (see
+    ``set_up_readable_byte_stream_controller``): the stream readable and started, nothing
+    queued or pending, no pull under way and no close requested.
+    """
+    fill_now = controller._fill_now
+    if (
+        fill_now is not None
+        and controller._stream._state is READABLE
+        and not controller._queue_total_size
+        and not controller._pending_pull_intos
+        and controller._started
+        and not controller._pulling
+        and not controller._close_requested
+    ):
+        return fill_now
+    return None
+
+
 def readable_byte_stream_controller_pull_into(
     controller: ReadableByteStreamController,
     view: memoryview,
@@ -488,18 +509,8 @@ def readable_byte_stream_controller_pull_into(
     buffer = view.cast("B")
     view_format = view.format
     filled = filled_now
-    fill_now = controller._fill_now
-    if (
-        not filled
-        and fill_now is not None
-        and element_size == 1
-        and total == 0
-        and not controller._pending_pull_intos
-        and stream._state is READABLE
-        and controller._started
-        and not controller._pulling
-        and not controller._close_requested
-    ):
+    fill_now = None if filled or element_size != 1 else idle_fill_now(controller)
+    if fill_now is not None:
         # Not in the spec: the source answers now what its pull would (see
         # set_up_readable_byte_stream_controller); the steps below would add the
         # descriptor, pull, and have the pull respond with these bytes.
