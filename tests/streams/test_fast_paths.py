@@ -12,6 +12,7 @@ from __future__ import annotations
 import array
 import asyncio
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -512,6 +513,14 @@ async def test_a_pipe_into_writes_that_settle_at_once_or_later_moves_all_in_orde
 # pipe_to: reads of a from_() iterator and sink writes that settle at once -----------------
 
 
+def _counting_to_1000(closed: list[bool]) -> Iterator[int]:
+    """0 to 999; appends ``True`` to ``closed`` when the generator is closed."""
+    try:
+        yield from range(1000)
+    finally:
+        closed.append(True)
+
+
 def _recording_sink(
     log: list[object], on_write: Any = None, size: Any = None
 ) -> tuple[WritableStream, list[WritableStreamDefaultController]]:
@@ -566,12 +575,6 @@ async def test_a_pipe_writes_to_the_sink_one_at_a_time_and_never_re_entrantly() 
 async def test_a_sink_raising_mid_batch_stops_the_pipe_and_cancels_the_source() -> None:
     closed: list[bool] = []
 
-    def chunks() -> Any:
-        try:
-            yield from range(1000)
-        finally:
-            closed.append(True)
-
     def on_write(chunk: object, _controller: object) -> None:
         if chunk == 50:
             raise error1
@@ -579,7 +582,7 @@ async def test_a_sink_raising_mid_batch_stops_the_pipe_and_cancels_the_source() 
     log: list[object] = []
     sink, _ = _recording_sink(log, on_write)
     with pytest.raises(type(error1)):
-        await asyncio.wait_for(ReadableStream.from_(chunks()).pipe_to(sink), 5)
+        await asyncio.wait_for(ReadableStream.from_(_counting_to_1000(closed)).pipe_to(sink), 5)
     assert log == list(range(51))
     assert closed == [True]
 
@@ -674,18 +677,11 @@ async def test_an_abort_signal_mid_batch_stops_the_writes_at_once() -> None:
             abort.abort(error1)
 
     closed: list[bool] = []
-
-    def chunks() -> Any:
-        try:
-            yield from range(1000)
-        finally:
-            closed.append(True)
-
     log: list[object] = []
     sink, _ = _recording_sink(log, on_write)
     with pytest.raises(type(error1)):
         await asyncio.wait_for(
-            ReadableStream.from_(chunks()).pipe_to(sink, signal=abort.signal), 5
+            ReadableStream.from_(_counting_to_1000(closed)).pipe_to(sink, signal=abort.signal), 5
         )
     assert log == list(range(31))
     assert sink._state == "errored"
