@@ -34,6 +34,17 @@ def error_lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
 
 
 @contextlib.contextmanager
+def reaped(client: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """``client``, killed and reaped on the way out if it is still running."""
+    try:
+        yield client
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.communicate()
+
+
+@contextlib.contextmanager
 def serve(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A ``wintersockets serve`` subprocess and the address it printed."""
     process = subprocess.Popen(
@@ -266,15 +277,11 @@ def test_connect_exits_130_on_sigint_without_a_traceback(loop: str) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        try:
+        with reaped(client):
             assert client.stderr is not None
             assert client.stderr.readline().startswith(b"connected to ")
             client.send_signal(signal.SIGINT)
             stdout, stderr = client.communicate(timeout=TIMEOUT)
-        finally:
-            if client.poll() is None:
-                client.kill()
-                client.communicate()
     assert client.returncode == 130
     assert stdout == b""
     assert b"Traceback" not in stderr, stderr

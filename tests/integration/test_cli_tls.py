@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.integration.test_cli import TIMEOUT, error_lines
+from tests.integration.test_cli import TIMEOUT, error_lines, reaped
 from tests.integration.test_cli import run as run_command
 from tests.peers.nginx import HELLO, NginxServer
 from tests.peers.openssl_server import OpenSSLServer
@@ -64,7 +64,7 @@ def test_tls_to_s_server_negotiates_alpn_and_relays_both_ways(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
-    try:
+    with reaped(client):
         assert client.stdin is not None
         assert client.stdout is not None
         client.stdin.write(b"hello over tls\n")
@@ -72,10 +72,6 @@ def test_tls_to_s_server_negotiates_alpn_and_relays_both_ways(
         assert client.stdout.readline() == b"slt revo olleh\n"
         client.send_signal(signal.SIGINT)
         stdout, stderr = client.communicate(timeout=TIMEOUT)
-    finally:
-        if client.poll() is None:
-            client.kill()
-            client.communicate()
     assert client.returncode == 130
     assert stdout == b""
     lines = stderr.decode().splitlines()
