@@ -609,9 +609,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance = 0
             return None
         except OSError as exc:
-            transport = self._transport
-            assert transport is not None
-            self._read_failed(exc, transport)
+            self._read_failed(exc)
             return None
         if not data:
             return None  # EOF: the transport reads it too, and reports it
@@ -633,19 +631,20 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance = 0
             return 0
         except OSError as exc:
-            transport = self._transport
-            assert transport is not None
-            self._read_failed(exc, transport)
+            self._read_failed(exc)
             return 0
         self._read_now_allowance -= nbytes
         if nbytes and not self._switchable and not self._reading_paused:
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
 
-    def _read_failed(self, exc: OSError, transport: asyncio.Transport) -> None:
-        # The transport would have met this error: end the connection as it would.
+    def _read_failed(self, exc: OSError) -> None:
+        # The transport would have met this error: end the connection as it would. (A read
+        # at once is only made while the transport is open: see _read_fd.)
         self._fd = -1
         self._sync_error = exc
+        transport = self._transport
+        assert transport is not None
         transport.abort()
 
     def _cancel(self, _reason: object) -> None:
@@ -701,14 +700,11 @@ class StreamBridge(asyncio.BaseProtocol):
     def _chunk_size(self, chunk: object) -> int:
         # The writable's size algorithm, run inside writer.write(): the copy made here is
         # what decision 7 promises ("copied at write() time").
-        if type(chunk) is bytes:
-            data = chunk
-        else:
-            try:
-                data = encode_chunk(chunk)
-            except TypeError:
-                self._listener.writable_done()
-                raise
+        try:
+            data = encode_chunk(chunk)
+        except TypeError:
+            self._listener.writable_done()
+            raise
         self._outgoing.append(data)
         return len(data)
 
