@@ -405,6 +405,22 @@ def writable_stream_default_controller_process_write(
         controller._loop.call_soon(_process_write_fulfilled, controller)
 
 
+def writable_stream_is_idle(stream: WritableStream) -> bool:
+    """Not in the spec: whether a write now would go straight to the sink.
+
+    The stream is writable and started, with nothing queued, in flight or closing.
+    """
+    controller = stream._controller
+    return (
+        stream._state is WRITABLE
+        and stream._in_flight_write_request is None
+        and not controller._queue
+        and controller._started
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
+    )
+
+
 def writable_stream_pipe_write(
     stream: WritableStream, chunk: object, settled: asyncio.Future[None]
 ) -> asyncio.Future[None] | None:
@@ -430,15 +446,7 @@ def writable_stream_pipe_write(
         having done nothing, when the preconditions do not hold (then write as usual).
     """
     controller = stream._controller
-    if (
-        stream._in_flight_write_request is not None
-        or controller._queue
-        or not controller._started
-        or controller._strategy_size_algorithm is not _size_one
-        or stream._state is not WRITABLE
-        or stream._close_request is not None
-        or stream._in_flight_close_request is not None
-    ):
+    if controller._strategy_size_algorithm is not _size_one or not writable_stream_is_idle(stream):
         return None
     algorithm = controller._write_algorithm
     assert algorithm is not None
