@@ -40,7 +40,6 @@ The timeout covers the whole dial: resolution, every attempt, and the proxy hand
 from __future__ import annotations
 
 import asyncio
-import errno
 import functools
 import ipaddress
 import math
@@ -60,8 +59,8 @@ from wintersockets.connector.happy_eyeballs import (
     DEFAULT_DELAY,
     AddrInfo,
     DialError,
-    SockAddr,
     attempt_failed,
+    connect_socket,
     format_sockaddr,
     interleave_addrinfos,
     race_connections,
@@ -204,34 +203,14 @@ async def _connect_socket_now(
 ) -> asyncio.BaseTransport:
     # The default loop's create_connection(host, port) always waits for the socket to
     # become writable: two loop turns, even on loopback, where a non-blocking connect is
-    # usually complete as soon as connect() returns. Checking for that first saves them.
-    sock = socket.socket(info[0], info[1], info[2])
+    # usually complete as soon as connect() returns. connect_socket() checks for that.
+    sock = await connect_socket(loop, info)
     try:
-        sock.setblocking(False)
-        code = sock.connect_ex(info[4])
-        if code in (errno.EINPROGRESS, errno.EAGAIN):
-            try:
-                sock.getpeername()
-            except OSError:
-                await _finish_connect(loop, sock, info[4])
-        elif code != 0:
-            raise OSError(code, os.strerror(code))
         transport, _ = await loop.create_connection(protocol_factory, sock=sock)
     except BaseException:
         sock.close()
         raise
     return transport
-
-
-async def _finish_connect(
-    loop: asyncio.AbstractEventLoop, sock: socket.socket, address: SockAddr
-) -> None:
-    try:
-        # connect() again: EALREADY makes the loop wait until the socket is writable.
-        await loop.sock_connect(sock, address)
-    except OSError as exc:
-        if exc.errno != errno.EISCONN:  # it completed in between: connected
-            raise
 
 
 def literal_connect_failed(exc: OSError, info: AddrInfo, description: str) -> DialError:

@@ -133,7 +133,7 @@ async def race_connections(
         # Nothing to race: connect in this task (the attempt closes its socket on any
         # failure or cancellation), saving a task and a wait() per connection.
         try:
-            return await _attempt(loop, infos[0])
+            return await connect_socket(loop, infos[0])
         except OSError as failure:
             raise attempt_failed(description, infos[0], failure) from failure
     pending: dict[asyncio.Task[socket.socket], AddrInfo] = {}
@@ -149,7 +149,7 @@ async def race_connections(
             if index < len(infos) and (
                 latest is None or latest not in pending or loop.time() >= deadline
             ):
-                latest = loop.create_task(_attempt(loop, infos[index]))
+                latest = loop.create_task(connect_socket(loop, infos[index]))
                 pending[latest] = infos[index]
                 deadline = loop.time() + delay
                 index += 1
@@ -184,7 +184,12 @@ async def race_connections(
     raise _all_failed(description, failures)
 
 
-async def _attempt(loop: asyncio.AbstractEventLoop, info: AddrInfo) -> socket.socket:
+async def connect_socket(loop: asyncio.AbstractEventLoop, info: AddrInfo) -> socket.socket:
+    """A non-blocking socket connected to ``info``'s address; closed if this fails.
+
+    Raises:
+        OSError: the connect failed (the errno's subclass, such as ConnectionRefusedError).
+    """
     family, kind, proto, _, sockaddr = info
     sock = socket.socket(family, kind, proto)
     try:
@@ -194,7 +199,8 @@ async def _attempt(loop: asyncio.AbstractEventLoop, info: AddrInfo) -> socket.so
         try:
             sock.connect(sockaddr)
         except (BlockingIOError, InterruptedError):
-            await _writable(loop, sock.fileno())
+            if not _connected(sock):  # on loopback it usually is, as connect() returns
+                await _writable(loop, sock.fileno())
             error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if error:
                 # OSError(errno, ...) is the errno's subclass (ConnectionRefusedError, ...).
@@ -203,6 +209,14 @@ async def _attempt(loop: asyncio.AbstractEventLoop, info: AddrInfo) -> socket.so
         sock.close()
         raise
     return sock
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.getpeername()
+    except OSError:
+        return False
+    return True
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
