@@ -10,7 +10,8 @@ Reading
     ``n``. Otherwise data goes to the default read waiting for it, or is enqueued as
     ``bytes``. Over plain TCP, while bytes stream in, a read that finds the queue empty
     first reads the socket itself, so that it completes inside ``read()`` (see
-    :meth:`StreamBridge._read_now`).
+    :meth:`StreamBridge._read_now`); over TLS, a BYOB read decrypts what the TLS transport
+    holds the same way (:meth:`StreamBridge._decrypt_now`).
     When the readable's queue holds :data:`READ_HIGH_WATER_MARK` bytes the transport's
     reading is paused, and the stream's ``pull`` (a read finding the queue empty) resumes
     it, so the kernel's receive window pushes back on the peer.
@@ -48,6 +49,7 @@ import asyncio
 import os
 import ssl
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from wintersockets.errors import SocketError
@@ -115,9 +117,17 @@ BULK_READ: Final = 64 * 1024
 _PLAIN_TCP_TRANSPORTS: Final = frozenset(
     {("asyncio.selector_events", "_SelectorSocketTransport"), ("uvloop.loop", "TCPTransport")}
 )
+# The TLS transports whose protocol, for a BufferedProtocol, reads from its ssl.SSLObject
+# straight into the buffer get_buffer() gives and keeps no plain text of its own: reading
+# that SSLObject takes exactly the bytes the transport would hand over next.
+_TLS_TRANSPORTS: Final = frozenset(
+    {("asyncio.sslproto", "_SSLProtocolTransport"), ("uvloop.loop", "_SSLProtocolTransport")}
+)
 _read: Final = os.read
 _readv: Final = os.readv
 _FD_UNKNOWN: Final = -2
+# In place of a descriptor: BYOB reads at once read the transport's SSLObject.
+_FD_TLS: Final = -3
 
 _scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
@@ -152,10 +162,12 @@ class StreamBridge(asyncio.BaseProtocol):
 
     __slots__ = (
         "_byob_view",
+        "_decrypt_into",
         "_detached",
         "_drain",
         "_early",
         "_early_size",
+        "_eof_seen",
         "_fd",
         "_half_closeable",
         "_held",
@@ -189,8 +201,10 @@ class StreamBridge(asyncio.BaseProtocol):
     # Data received before the readable exists, and how the read direction ended then.
     _early: list[bytes] | None
     _early_size: int
+    # Whether the peer's FIN (or close_notify) was reported.
+    _eof_seen: bool
     # The socket's descriptor, for BYOB reads made at once: -1 if not plain TCP (or not
-    # now), _FD_UNKNOWN until first needed.
+    # now), _FD_UNKNOWN until first needed; _FD_TLS to read the TLS transport's SSLObject.
     _fd: int
     # Whether the transport can send FIN and keep reading (TCP can; asyncio's TLS cannot).
     _half_closeable: bool
@@ -214,6 +228,8 @@ class StreamBridge(asyncio.BaseProtocol):
     # Whether connection_made is reported to the listener (see create()).
     _report_made: bool
     _scratch: memoryview | None
+    # The TLS transport's SSLObject.read(n, buffer), once a read at once needed it.
+    _decrypt_into: Callable[[int, memoryview], int] | None
     _switchable: bool
     # An error a read made at once met; the transport is aborted and ends with it.
     _sync_error: OSError | None
@@ -257,6 +273,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._drain = None
         self._early = None
         self._early_size = 0
+        self._eof_seen = False
         self._fd = -1
         self._half_closeable = True
         self._held = False
@@ -269,6 +286,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._reading_paused = False
         self._report_made = report_connection_made
         self._scratch = None
+        self._decrypt_into = None
         self._switchable = False
         self._sync_error = None
         self._writable = None
@@ -366,8 +384,11 @@ class StreamBridge(asyncio.BaseProtocol):
         # Only the default loop's own socket transport reads straight into bytes.
         kind = type(transport)
         self._switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
-        if (kind.__module__, kind.__qualname__) in _PLAIN_TCP_TRANSPORTS:
+        key = (kind.__module__, kind.__qualname__)
+        if key in _PLAIN_TCP_TRANSPORTS:
             self._fd = _FD_UNKNOWN  # looked up by the first BYOB read
+        elif key in _TLS_TRANSPORTS:
+            self._fd = _FD_TLS
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
         if self._held:
@@ -414,11 +435,15 @@ class StreamBridge(asyncio.BaseProtocol):
             controller = self._read_controller
             assert controller is not None
             respond_to_current_byob_request(controller, nbytes)
-            if not self._switchable and not controller._pending_pull_intos:
-                # uvloop (like most transports) reads again at once while data is there;
-                # without another BYOB read pending that read would land in the scratch
-                # buffer and be copied twice. Stop until the reader asks again (pull), which
-                # libuv does without a syscall when it happens before its next poll.
+            if not controller._pending_pull_intos and (
+                not self._switchable or self._fd == _FD_TLS
+            ):
+                # Without another BYOB read pending, the transport's next read would land in
+                # the scratch buffer and be copied twice: uvloop (like most transports) reads
+                # again at once while data is there, and a TLS transport decrypts what it
+                # holds. Stop until the reader asks again (pull), which libuv does without a
+                # syscall when it happens before its next poll; over TLS, that next read is
+                # mostly made at once from what the transport holds (see _decrypt_now).
                 self._pause_reading()
         elif self._read_open:
             if nbytes >= BULK_READ:
@@ -450,6 +475,9 @@ class StreamBridge(asyncio.BaseProtocol):
     def eof_received(self) -> bool:
         if self._detached:
             return True
+        if self._eof_seen:
+            return self._half_closeable  # a read at once met the close_notify first
+        self._eof_seen = True
         self._end_readable()
         self._listener.peer_fin()
         # Keep the transport open: the write direction is the socket's to close. (A TLS
@@ -572,20 +600,26 @@ class StreamBridge(asyncio.BaseProtocol):
         respond_to_current_byob_request(controller, nbytes)
         return True
 
+    def _may_read_now(self) -> bool:
+        # Whether a read at once may be made now: bytes stream in, and the transport is
+        # open and reading for this readable.
+        transport = self._transport
+        return (
+            self._read_now_allowance > 0
+            and transport is not None
+            and self._read_open
+            and not self._held
+            and not transport.is_closing()
+        )
+
     def _read_fd(self) -> int:
         # The descriptor a read at once may read, or -1 if none may be made now.
         fd = self._fd
-        transport = self._transport
-        if (
-            fd == -1
-            or self._read_now_allowance <= 0
-            or transport is None
-            or not self._read_open
-            or self._held
-            or transport.is_closing()
-        ):
+        if fd == -1 or fd == _FD_TLS or not self._may_read_now():
             return -1
         if fd == _FD_UNKNOWN:
+            transport = self._transport
+            assert transport is not None
             sock = transport.get_extra_info("socket")
             fd = self._fd = -1 if sock is None else sock.fileno()
         return fd
@@ -622,6 +656,8 @@ class StreamBridge(asyncio.BaseProtocol):
         Called by the stream before the read adds its pull-into descriptor, so a read the
         socket can answer at once costs neither the descriptor nor the pull.
         """
+        if self._fd == _FD_TLS:
+            return self._decrypt_now(view)
         fd = self._read_fd()
         if fd < 0:
             return 0
@@ -637,6 +673,66 @@ class StreamBridge(asyncio.BaseProtocol):
         if nbytes and not self._switchable and not self._reading_paused:
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
+
+    def _decrypt_now(self, view: memoryview) -> int:
+        """:meth:`_fill_now` over TLS: decrypt what the TLS transport holds into ``view``.
+
+        The transport's protocol reads records from its ``ssl.SSLObject`` into the buffer
+        ``get_buffer()`` gives, once per loop turn at most; reading that SSLObject here
+        takes the same bytes, in the same order, a loop turn earlier. The transport keeps
+        reading the socket into the SSLObject meanwhile (up to its own limit); a read that
+        finds no complete record waits for the loop, whose next read by the transport
+        renews the allowance. Reading pauses after a read here, so that the read that waits
+        resumes it, which makes the transport look at its buffers again (they may have
+        filled while it was not asked for anything), and also sends what TLS may have to
+        answer (a key update) then. The peer's close_notify, met here, is reported as the
+        transport would (see :meth:`_tls_closed`).
+        """
+        if not self._may_read_now():
+            return 0
+        decrypt_into = self._decrypt_into
+        if decrypt_into is None:
+            ssl_object = self.ssl_object()
+            if ssl_object is None:
+                self._fd = -1
+                return 0
+            # With a buffer, SSLObject.read() returns the bytes it wrote into it.
+            decrypt_into = self._decrypt_into = cast(
+                "Callable[[int, memoryview], int]", ssl_object.read
+            )
+        want = view.nbytes
+        total = 0
+        try:
+            while total < want:
+                nbytes = decrypt_into(want - total, view[total:] if total else view)
+                if not nbytes:
+                    self._tls_closed()
+                    break
+                total += nbytes
+        except ssl.SSLWantReadError:
+            self._read_now_allowance = 0  # no complete record left: wait for the loop
+        except ssl.SSLZeroReturnError:
+            self._tls_closed()
+        except OSError as exc:  # ssl.SSLError included
+            self._read_failed(exc)
+        if total:
+            self._read_now_allowance -= total
+            self._pause_reading()
+        return total
+
+    def _tls_closed(self) -> None:
+        # A read at once met the peer's close_notify. The transport may not read the
+        # SSLObject again (uvloop reads only while bytes are pending), so end the readable
+        # and close the connection as it would, once the read that met it has responded.
+        self._fd = -1
+        self._read_now_allowance = 0
+        asyncio.get_running_loop().call_soon(self._close_notified, self._transport)
+
+    def _close_notified(self, transport: asyncio.Transport | None) -> None:
+        if transport is None or transport is not self._transport:
+            return  # lost or handed over meanwhile
+        self.eof_received()
+        transport.close()
 
     def _read_failed(self, exc: OSError) -> None:
         # The transport would have met this error: end the connection as it would. (A read
