@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from wintersockets.errors import SocketError
-from wintersockets.socket.socket import Socket, Upgrader, UpgradeStep
+from wintersockets.socket.socket import Opener, Socket, Upgrader, UpgradeStep
 from wintersockets.transport.errors import connect_error
 
 from .address import SocketAddress, parse_address
@@ -169,27 +169,39 @@ class Connector:
             SocketError: The address or an option is malformed.
             RuntimeError: No asyncio event loop is running.
         """
-        parsed = _parse_text(address) if type(address) is str else parse_address(address)
+        if type(address) is str:
+            parsed, name, literal = _parse_text(address)
+        else:
+            parsed = parse_address(address)
+            name = str(parsed)
+            literal = canonical_literal(parsed.hostname, parsed.port)
         parsed_options = parse_options(options, kwargs)
         if self.policy is not None:
             # A literal destination is judged now; a name once it resolves (opened rejects).
             check_literal_destination(parsed.hostname, parsed.port, self.policy)
-        direct = self._direct_target(parsed, parsed_options)
-        return Socket(
-            functools.partial(self._open, parsed, parsed_options, direct),
-            name=str(parsed),
-            secure_transport=parsed_options.secure_transport,
-            allow_half_open=parsed_options.allow_half_open,
-            upgrader=self.upgrader(parsed, parsed_options),
+        direct = literal if self._fast_path_allowed() else None
+        opener: Opener
+        if (
+            direct is not None
+            and self.connect_timeout is None
+            and parsed_options.secure_transport != "on"
+        ):
             # The plain fast path ends with the transport's connection_made: open the socket
             # then (not under a connect_timeout, whose expiry could still undo the
             # connection). Not for TLS: asyncio's create_connection(ssl=...) still reads the
             # transport after connection_made, which fails if it was closed meanwhile.
-            opened_by_connection_made=(
-                direct is not None
-                and self.connect_timeout is None
-                and parsed_options.secure_transport != "on"
-            ),
+            opener = functools.partial(connect_literal, direct, name)
+            opened_by_connection_made = True
+        else:
+            opener = functools.partial(self._open, parsed, parsed_options, direct)
+            opened_by_connection_made = False
+        return Socket(
+            opener,
+            name=name,
+            secure_transport=parsed_options.secure_transport,
+            allow_half_open=parsed_options.allow_half_open,
+            upgrader=self.upgrader(parsed, parsed_options),
+            opened_by_connection_made=opened_by_connection_made,
         )
 
     async def _open(
@@ -244,20 +256,19 @@ class Connector:
                 handshake_timeout=self.tls_handshake_timeout,
             )
         else:
-            await connect_literal(lambda: protocol, direct, str(address))
+            await connect_literal(direct, str(address), protocol)
 
-    def _direct_target(self, address: SocketAddress, options: SocketOptions) -> AddrInfo | None:
-        # The fast path (connect_literal, connect_tls_literal): a connection to a canonical
-        # IP literal with neither policy nor proxy, when dial() and open_transport() are
-        # this class's own; a subclass that overrides either always gets the seams called.
-        if (
-            self.policy is not None
-            or self.proxy is not None
-            or type(self).dial is not Connector.dial
-            or type(self).open_transport is not Connector.open_transport
-        ):
-            return None
-        return canonical_literal(address.hostname, address.port)
+    def _fast_path_allowed(self) -> bool:
+        # The fast path (connect_literal, connect_tls_literal) takes a connection to a
+        # canonical IP literal with neither policy nor proxy, when dial() and
+        # open_transport() are this class's own; a subclass that overrides either always
+        # gets the seams called.
+        return (
+            self.policy is None
+            and self.proxy is None
+            and type(self).dial is Connector.dial
+            and type(self).open_transport is Connector.open_transport
+        )
 
     async def dial(self, hostname: str, port: int) -> socket.socket:
         """A connected, non-blocking ``socket.socket`` to ``hostname:port``.
@@ -384,10 +395,12 @@ class Connector:
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_text(address: str) -> SocketAddress:
+def _parse_text(address: str) -> tuple[SocketAddress, str, AddrInfo | None]:
     # Programs connect to the same few addresses again and again; a SocketAddress is
-    # immutable, and a malformed address raises (nothing is cached for it).
-    return parse_address(address)
+    # immutable, and a malformed address raises (nothing is cached for it). With it: its
+    # "host:port" name and, for a canonical IP literal, the fast path's target.
+    parsed = parse_address(address)
+    return parsed, str(parsed), canonical_literal(parsed.hostname, parsed.port)
 
 
 _default_connector = Connector()

@@ -45,7 +45,6 @@ import ipaddress
 import math
 import os
 import socket
-from collections.abc import Callable
 
 from wintersockets.connector.egress import (
     EgressPolicy,
@@ -172,9 +171,9 @@ def canonical_literal(hostname: str, port: int) -> AddrInfo | None:
 
 
 async def connect_literal(
-    protocol_factory: Callable[[], asyncio.BaseProtocol], info: AddrInfo, description: str
+    info: AddrInfo, description: str, protocol: asyncio.BaseProtocol
 ) -> asyncio.BaseTransport:
-    """Connect to a :func:`canonical_literal` address and give the connection a transport.
+    """Connect to a :func:`canonical_literal` address with a transport driving ``protocol``.
 
     The fast path of :func:`dial` followed by ``loop.create_connection(sock=...)``, when
     there is neither an egress policy nor a proxy and the destination is a literal: one
@@ -187,9 +186,9 @@ async def connect_literal(
     loop = asyncio.get_running_loop()
     try:
         if type(loop).__module__.startswith("asyncio."):
-            transport = await _connect_socket_now(loop, protocol_factory, info)
+            transport = await _connect_socket_now(loop, protocol, info)
         else:
-            transport, _ = await loop.create_connection(protocol_factory, info[4][0], info[4][1])
+            transport, _ = await loop.create_connection(lambda: protocol, info[4][0], info[4][1])
     except OSError as exc:
         error = literal_connect_failed(exc, info, description)
         raise error from error.__cause__
@@ -197,16 +196,14 @@ async def connect_literal(
 
 
 async def _connect_socket_now(
-    loop: asyncio.AbstractEventLoop,
-    protocol_factory: Callable[[], asyncio.BaseProtocol],
-    info: AddrInfo,
+    loop: asyncio.AbstractEventLoop, protocol: asyncio.BaseProtocol, info: AddrInfo
 ) -> asyncio.BaseTransport:
     # The default loop's create_connection(host, port) always waits for the socket to
     # become writable: two loop turns, even on loopback, where a non-blocking connect is
     # usually complete as soon as connect() returns. connect_socket() checks for that.
     sock = await connect_socket(loop, info)
     try:
-        transport, _ = await loop.create_connection(protocol_factory, sock=sock)
+        transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
     except BaseException:
         sock.close()
         raise

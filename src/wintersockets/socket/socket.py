@@ -151,6 +151,7 @@ class Socket:
             opened,
             name,
             report_connection_made=opened_by_connection_made,
+            loop=loop,
         )
         self._open_task = loop.create_task(self._open(opener))
 
@@ -459,7 +460,7 @@ class Socket:
     def writable_closing(self) -> None:
         state = self._machine.state
         if state is _S.OPEN:
-            self._bridge.shutdown_write()
+            self._send_fin()
             self._write_shut()
         elif state is _S.CLOSING:
             self._write_shut()
@@ -470,7 +471,7 @@ class Socket:
     def writable_done(self) -> None:
         state = self._machine.state
         if state is _S.OPEN:
-            self._bridge.shutdown_write()
+            self._send_fin()
             self._write_shut()
         elif state is _S.CLOSING:
             self._write_shut()
@@ -507,6 +508,13 @@ class Socket:
             self._fail(error)
 
     # -- coupling rules and the upgrade ------------------------------------------------------
+
+    def _send_fin(self) -> None:
+        # The write direction ends while open. If the read direction is done too, the
+        # connection is closed right after (_write_shut: finish_due), and closing the
+        # transport sends the FIN: a shutdown() first would only cost a system call.
+        if self._machine.read is ReadState.OPEN:
+            self._bridge.shutdown_write()
 
     def _write_shut(self) -> None:
         if self._machine.write is not WriteState.SHUT:
@@ -616,8 +624,12 @@ def _start_tls_options(options: dict[str, object]) -> str | None:
 
 
 def _format(address: Any) -> str | None:
-    if isinstance(address, tuple) and len(address) >= 2:
-        return format_host_port(str(address[0]), int(address[1]))
+    if type(address) is tuple and len(address) >= 2:
+        host = address[0]
+        if type(host) is str and type(address[1]) is int:
+            # format_host_port(), inlined: this runs for every socket that opens.
+            return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
+        return format_host_port(str(host), int(address[1]))
     return None if address is None else str(address)
 
 
