@@ -89,6 +89,36 @@ class WriteEvent(StrEnum):
     SHUTDOWN = "shutdown"  # the writable closed, aborted or failed: FIN sent
 
 
+# The members as module constants, for the code that tests and changes states on every
+# socket's way (this module's machine and the socket): on Python 3.11 each attribute
+# lookup like ``SocketState.OPEN`` goes through the enum's metaclass, ten times the cost
+# of a global's.
+CONNECTING: Final = SocketState.CONNECTING
+OPEN: Final = SocketState.OPEN
+UPGRADING: Final = SocketState.UPGRADING
+CLOSING: Final = SocketState.CLOSING
+CLOSED: Final = SocketState.CLOSED
+UPGRADED: Final = SocketState.UPGRADED
+ERRORED: Final = SocketState.ERRORED
+CONNECTED: Final = SocketEvent.CONNECTED
+CONNECT_FAILED: Final = SocketEvent.CONNECT_FAILED
+CLOSE: Final = SocketEvent.CLOSE
+START_TLS: Final = SocketEvent.START_TLS
+FINISH: Final = SocketEvent.FINISH
+HANDED_OVER: Final = SocketEvent.HANDED_OVER
+CONNECTION_LOST: Final = SocketEvent.CONNECTION_LOST
+CONNECTION_BROKEN: Final = SocketEvent.CONNECTION_BROKEN
+READ_OPEN: Final = ReadState.OPEN
+READ_EOF: Final = ReadState.EOF
+READ_CANCELLED: Final = ReadState.CANCELLED
+PEER_FIN: Final = ReadEvent.PEER_FIN
+CANCEL: Final = ReadEvent.CANCEL
+WRITE_OPEN: Final = WriteState.OPEN
+WRITE_FLUSHING: Final = WriteState.FLUSHING
+WRITE_SHUT: Final = WriteState.SHUT
+FLUSH: Final = WriteEvent.FLUSH
+SHUTDOWN: Final = WriteEvent.SHUTDOWN
+
 State: TypeAlias = SocketState | ReadState | WriteState
 Event: TypeAlias = SocketEvent | ReadEvent | WriteEvent
 
@@ -152,7 +182,7 @@ WRITE_TRANSITIONS: Final[dict[tuple[WriteState, WriteEvent], WriteState]] = {
 }
 
 # States in which close() has nothing left to do but return ``closed``.
-FINAL_STATES: Final = frozenset({_S.CLOSED, _S.UPGRADED, _S.ERRORED})
+FINAL_STATES: Final = frozenset({CLOSED, UPGRADED, ERRORED})
 
 
 class InvalidTransition(RuntimeError):
@@ -173,9 +203,9 @@ class SocketMachine:
     __slots__ = ("allow_half_open", "half_closeable", "name", "read", "state", "write")
 
     def __init__(self, *, allow_half_open: bool, name: str = "socket") -> None:
-        self.state = SocketState.CONNECTING
-        self.read = ReadState.OPEN
-        self.write = WriteState.OPEN
+        self.state = CONNECTING
+        self.read = READ_OPEN
+        self.write = WRITE_OPEN
         self.allow_half_open = allow_half_open
         # Whether the connection can stay open one way after the peer's FIN. TLS over
         # asyncio cannot: it answers the peer's close_notify with its own and closes.
@@ -220,20 +250,16 @@ class SocketMachine:
     def fin_due(self) -> bool:
         """The peer's FIN must be answered with ours: flush queued writes, then send FIN."""
         return (
-            self.state is SocketState.OPEN
-            and self.read is ReadState.EOF
-            and self.write is WriteState.OPEN
+            self.state is OPEN
+            and self.read is READ_EOF
+            and self.write is WRITE_OPEN
             and not (self.allow_half_open and self.half_closeable)
         )
 
     @property
     def finish_due(self) -> bool:
         """Both directions are done while open: the connection should be closed."""
-        return (
-            self.state is SocketState.OPEN
-            and self.read is not ReadState.OPEN
-            and self.write is WriteState.SHUT
-        )
+        return self.state is OPEN and self.read is not READ_OPEN and self.write is WRITE_SHUT
 
     def __repr__(self) -> str:
         return (

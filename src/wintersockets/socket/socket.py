@@ -32,13 +32,30 @@ from wintersockets.transport.errors import closed_error, connect_error
 from wintersockets.transport.protocol import StreamBridge
 
 from ._state import (
-    ReadEvent,
-    ReadState,
-    SocketEvent,
+    CANCEL,
+    CLOSE,
+    CLOSED,
+    CLOSING,
+    CONNECT_FAILED,
+    CONNECTED,
+    CONNECTING,
+    CONNECTION_BROKEN,
+    CONNECTION_LOST,
+    ERRORED,
+    FINISH,
+    FLUSH,
+    HANDED_OVER,
+    OPEN,
+    PEER_FIN,
+    READ_EOF,
+    READ_OPEN,
+    SHUTDOWN,
+    START_TLS,
+    UPGRADED,
+    UPGRADING,
+    WRITE_OPEN,
+    WRITE_SHUT,
     SocketMachine,
-    SocketState,
-    WriteEvent,
-    WriteState,
 )
 from .info import SocketInfo, format_host_port, tls_info
 
@@ -61,7 +78,6 @@ Upgrader = Callable[[str | None], UpgradeStep]
 
 SecureTransport = Literal["off", "on", "starttls"]
 
-_S: Final = SocketState
 _START_TLS_OPTIONS: Final = {
     "expected_server_hostname": "expected_server_hostname",
     "expectedServerHostname": "expected_server_hostname",
@@ -217,14 +233,14 @@ class Socket:
         """
         machine = self._machine
         state = machine.state
-        if state is _S.CONNECTING:
-            machine.handle(SocketEvent.CLOSE)
+        if state is CONNECTING:
+            machine.handle(CLOSE)
             self._close_before_open(reason)
-        elif state is _S.OPEN:
-            machine.handle(SocketEvent.CLOSE)
+        elif state is OPEN:
+            machine.handle(CLOSE)
             self._close_open()
         else:
-            machine.handle(SocketEvent.CLOSE)
+            machine.handle(CLOSE)
         return self._closed
 
     def start_tls(self, **options: object) -> Socket:
@@ -259,18 +275,18 @@ class Socket:
                 f"with {self._secure_transport!r}"
             )
         state = self._machine.state
-        if state in (_S.UPGRADING, _S.UPGRADED):
+        if state in (UPGRADING, UPGRADED):
             raise SocketError(
                 "start_tls() was already called on this socket: use the socket it returned"
             )
-        if state not in (_S.CONNECTING, _S.OPEN):
+        if state not in (CONNECTING, OPEN):
             raise SocketError(f"start_tls() cannot upgrade a socket that is {state.value}")
-        if self._machine.read is ReadState.EOF:
+        if self._machine.read is READ_EOF:
             raise SocketError(
                 f"start_tls() cannot upgrade the connection to {self._name!r}: the peer "
                 "closed its side of it (FIN)"
             )
-        if self._machine.write is not WriteState.OPEN:
+        if self._machine.write is not WRITE_OPEN:
             raise SocketError(
                 f"start_tls() cannot upgrade the connection to {self._name!r}: this "
                 "socket's writable was closed (FIN sent)"
@@ -280,7 +296,7 @@ class Socket:
         loop = asyncio.get_running_loop()
         handover: asyncio.Future[tuple[asyncio.Transport, int]] = loop.create_future()
         self._handover = handover
-        self._machine.handle(SocketEvent.START_TLS)
+        self._machine.handle(START_TLS)
         bridge = self._bridge
         # Read no more plain text: what the server sends from now on belongs to the TLS
         # handshake. What was received before stays in the readable (ended at hand-over).
@@ -290,7 +306,7 @@ class Socket:
         flush = bridge.close_writable()
         if flush is not None:
             mark_as_handled(flush)
-        elif self._machine.state is _S.UPGRADING:
+        elif self._machine.state is UPGRADING:
             status = bridge.writable_status()
             if status == "closed":
                 self._hand_over()
@@ -339,7 +355,7 @@ class Socket:
             await opener(self._bridge)
         except asyncio.CancelledError:
             self._open_task = None
-            if self._machine.state is not _S.CLOSED and not self._made:
+            if self._machine.state is not CLOSED and not self._made:
                 self._connect_failed(SocketError(f"connecting to {self._name!r} was cancelled"))
             raise
         except Exception as exc:
@@ -353,9 +369,9 @@ class Socket:
             self._connected()
 
     def _connected(self) -> None:
-        self._machine.handle(SocketEvent.CONNECTED)
+        self._machine.handle(CONNECTED)
         state = self._machine.state
-        if state is _S.CLOSED or state is _S.ERRORED:
+        if state is CLOSED or state is ERRORED:
             # Closed while the attempt was finishing, or lost before it finished.
             self._bridge.abort_transport()
             return
@@ -379,8 +395,8 @@ class Socket:
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._bridge.abort_transport()
-        self._machine.handle(SocketEvent.CONNECT_FAILED)
-        if self._machine.state is not _S.ERRORED:
+        self._machine.handle(CONNECT_FAILED)
+        if self._machine.state is not ERRORED:
             return
         error = connect_error(exc, self._name)
         self._fail(error)
@@ -421,7 +437,7 @@ class Socket:
         flush = bridge.close_writable()
         if flush is not None:
             mark_as_handled(flush)
-        elif self._machine.write is WriteState.SHUT:
+        elif self._machine.write is WRITE_SHUT:
             bridge.close_transport()
         # Otherwise the application's own close of the writable is under way; its sink
         # close arrives in the closing state and closes the connection.
@@ -434,11 +450,11 @@ class Socket:
 
     def peer_fin(self) -> None:
         machine = self._machine
-        machine.handle(ReadEvent.PEER_FIN)
+        machine.handle(PEER_FIN)
         if (
             not machine.half_closeable
-            and machine.state is _S.OPEN
-            and machine.write is WriteState.OPEN
+            and machine.state is OPEN
+            and machine.write is WRITE_OPEN
             and self._bridge.unsent_writes()
         ):
             # asyncio's TLS closes right after the peer's close, and drops what is written
@@ -454,29 +470,29 @@ class Socket:
         self._apply_rules()
 
     def readable_cancelled(self) -> None:
-        self._machine.handle(ReadEvent.CANCEL)
+        self._machine.handle(CANCEL)
         self._apply_rules()
 
     def writable_closing(self) -> None:
         state = self._machine.state
-        if state is _S.OPEN:
+        if state is OPEN:
             self._send_fin()
             self._write_shut()
-        elif state is _S.CLOSING:
+        elif state is CLOSING:
             self._write_shut()
             self._bridge.close_transport()
-        elif state is _S.UPGRADING:
+        elif state is UPGRADING:
             self._hand_over()
 
     def writable_done(self) -> None:
         state = self._machine.state
-        if state is _S.OPEN:
+        if state is OPEN:
             self._send_fin()
             self._write_shut()
-        elif state is _S.CLOSING:
+        elif state is CLOSING:
             self._write_shut()
             self._bridge.close_transport()
-        elif state is _S.UPGRADING:
+        elif state is UPGRADING:
             self._fail_handover(
                 SocketError(
                     "start_tls() cannot upgrade: the writable stream was aborted or errored"
@@ -487,15 +503,15 @@ class Socket:
         machine = self._machine
         before = machine.state
         if error is None:
-            machine.handle(SocketEvent.CONNECTION_LOST)
+            machine.handle(CONNECTION_LOST)
         else:
-            machine.handle(SocketEvent.CONNECTION_BROKEN)
+            machine.handle(CONNECTION_BROKEN)
         state = machine.state
-        if state is _S.CLOSED:
+        if state is CLOSED:
             _resolve(self._closed)
-        elif state is _S.ERRORED and before is not _S.ERRORED:
+        elif state is ERRORED and before is not ERRORED:
             if error is None:
-                if before is _S.UPGRADING:
+                if before is UPGRADING:
                     error = SocketError(
                         f"the peer at {self._name!r} closed the connection before "
                         "start_tls() could upgrade it"
@@ -513,24 +529,24 @@ class Socket:
         # The write direction ends while open. If the read direction is done too, the
         # connection is closed right after (_write_shut: finish_due), and closing the
         # transport sends the FIN: a shutdown() first would only cost a system call.
-        if self._machine.read is ReadState.OPEN:
+        if self._machine.read is READ_OPEN:
             self._bridge.shutdown_write()
 
     def _write_shut(self) -> None:
-        if self._machine.write is not WriteState.SHUT:
-            self._machine.handle(WriteEvent.SHUTDOWN)
+        if self._machine.write is not WRITE_SHUT:
+            self._machine.handle(SHUTDOWN)
             self._apply_rules()
 
     def _apply_rules(self) -> None:
         machine = self._machine
         if machine.fin_due:
             # Decision 3: the peer's FIN without allow_half_open: flush, then our FIN.
-            machine.handle(WriteEvent.FLUSH)
+            machine.handle(FLUSH)
             flush = self._bridge.close_writable()
             if flush is not None:
                 mark_as_handled(flush)
         if machine.finish_due:
-            machine.handle(SocketEvent.FINISH)
+            machine.handle(FINISH)
             self._bridge.close_transport()
 
     def _hand_over(self) -> None:
@@ -540,7 +556,7 @@ class Socket:
         bridge.close_readable()
         late = bridge.late_bytes
         transport = bridge.detach()
-        self._machine.handle(SocketEvent.HANDED_OVER)
+        self._machine.handle(HANDED_OVER)
         self._upgraded = True
         _resolve(self._closed)
         if handover is None or handover.done():
@@ -556,7 +572,7 @@ class Socket:
         handover = self._handover
         if handover is not None:
             _reject(handover, error)
-        if self._machine.state is _S.UPGRADING:
+        if self._machine.state is UPGRADING:
             self._bridge.abort_transport()
 
 
