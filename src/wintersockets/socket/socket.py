@@ -48,7 +48,6 @@ from ._state import (
     OPEN,
     PEER_FIN,
     READ_EOF,
-    READ_OPEN,
     SHUTDOWN,
     START_TLS,
     UPGRADED,
@@ -526,10 +525,11 @@ class Socket:
     # -- coupling rules and the upgrade ------------------------------------------------------
 
     def _send_fin(self) -> None:
-        # The write direction ends while open. If the read direction is done too, the
-        # connection is closed right after (_write_shut: finish_due), and closing the
-        # transport sends the FIN: a shutdown() first would only cost a system call.
-        if self._machine.read is READ_OPEN:
+        # The write direction ends while open. After the peer's FIN the connection is
+        # closed right after (_write_shut: finish_due), and closing the transport sends
+        # our FIN: a shutdown() first would only cost a system call. (After a cancel the
+        # peer may still be sending, and a close with bytes unread sends RST: FIN first.)
+        if self._machine.read is not READ_EOF:
             self._bridge.shutdown_write()
 
     def _write_shut(self) -> None:
