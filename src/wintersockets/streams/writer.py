@@ -273,12 +273,30 @@ def writable_stream_default_writer_write(
         write_now is not None
         and not stream._backpressure
         and controller._pipe_waiter is None
-        and writable_stream_is_idle(stream)
+        # writable_stream_is_idle(stream), inlined: this runs for every write.
+        and stream._state is WRITABLE
+        and stream._in_flight_write_request is None
+        and not controller._queue
+        and controller._started
+        and stream._close_request is None
+        and stream._in_flight_close_request is None
     ):
         # Not in the spec: the sink takes the write at once (see create_writable_stream).
         taken = write_now(chunk)
         if taken is not None:
-            return _written_now(writer, stream, controller, chunk, *taken)
+            size, pending = taken
+            if pending is not None:
+                return _written_later(stream, controller, chunk, size, pending)
+            # Where the spec's steps leave an idle stream whose sink wrote the chunk at
+            # once: EnqueueValueWithSize, UpdateBackpressure (on if the chunk reaches the
+            # high-water mark: a new, pending ready promise), ProcessWrite, the write's
+            # fulfillment steps (DequeueValue, UpdateBackpressure: off again, that ready
+            # promise resolved; AdvanceQueueIfNeeded finds nothing queued).
+            promise: asyncio.Future[None] = _Future(loop=controller._loop)
+            if size >= controller._strategy_hwm:
+                writer._ready_promise = FULFILLED_PROMISE
+            promise.set_result(None)
+            return promise
     size_algorithm = controller._strategy_size_algorithm
     if size_algorithm is not None:
         # WritableStreamDefaultControllerGetChunkSize, inlined for the usual case.
@@ -308,31 +326,24 @@ def writable_stream_default_writer_write(
         return promise_rejected_with(stream._stored_error)
     # WritableStreamAddWriteRequest, inlined (its asserts hold: we hold the lock and the
     # state is "writable").
-    promise: asyncio.Future[None] = _Future(loop=controller._loop)
+    promise = _Future(loop=controller._loop)
     stream._write_requests.append(promise)
     writable_stream_default_controller_write(controller, chunk, chunk_size)
     return promise
 
 
-def _written_now(
-    writer: WritableStreamDefaultWriter,
+def _written_later(
     stream: WritableStream,
     controller: WritableStreamDefaultController,
     chunk: object,
     size: int,
-    pending: Awaitable[Any] | None,
+    pending: Awaitable[Any],
 ) -> asyncio.Future[None]:
-    # Where WritableStreamDefaultWriterWrite would leave an idle stream whose sink wrote
-    # the chunk at once: EnqueueValueWithSize, UpdateBackpressure (on if the chunk reaches
-    # the high-water mark: a new, pending ready promise), ProcessWrite, and if the sink's
-    # write is complete its fulfillment steps (DequeueValue, UpdateBackpressure: off again,
-    # that ready promise resolved; AdvanceQueueIfNeeded finds nothing queued).
+    # Where WritableStreamDefaultWriterWrite would leave an idle stream whose sink took
+    # the chunk at once but completes the write later: EnqueueValueWithSize,
+    # UpdateBackpressure (on if the chunk reaches the high-water mark), ProcessWrite with
+    # the write in flight; the sink's promise settles it.
     promise: asyncio.Future[None] = _Future(loop=controller._loop)
-    if pending is None:
-        if size >= controller._strategy_hwm:
-            writer._ready_promise = FULFILLED_PROMISE
-        promise.set_result(None)
-        return promise
     stream._in_flight_write_request = promise
     controller._queue.append((chunk, size))
     controller._queue_total_size += size
@@ -347,7 +358,6 @@ from .writable_controller import (  # noqa: E402  (see the end of writable_strea
     writable_stream_default_controller_get_chunk_size,
     writable_stream_default_controller_get_desired_size,
     writable_stream_default_controller_write,
-    writable_stream_is_idle,
 )
 from .writable_stream import (  # noqa: E402
     CLOSED,
