@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.integration.assertions import WITHIN, close_and_settle, settled_excep
 from tests.peers.scripted import ScriptedPeer
 from tests.peers.tls_certs import TLSCerts, trusting
 from wintersockets.connector.connector import connect
+from wintersockets.streams import ReadResult
 
 SIZE = 64 * 1024 * 1024
 LARGEST_CHUNK = 256 * 1024
@@ -43,6 +45,19 @@ def random_chunks(seed: int, size: int = SIZE) -> tuple[list[bytes], str]:
     return chunks, hashlib.sha256(data).hexdigest()
 
 
+async def digest_of_reads(read: Callable[[], Awaitable[ReadResult]], size: int) -> str:
+    """Call ``read()`` until ``size`` bytes came; their SHA-256."""
+    digest = hashlib.sha256()
+    received = 0
+    while received < size:
+        result = await read()
+        assert not result.done, f"the readable ended after {received} bytes"
+        digest.update(result.value)
+        received += len(result.value)
+    assert received == size
+    return digest.hexdigest()
+
+
 async def test_64_mib_each_way_at_once_arrive_intact() -> None:
     upload, upload_digest = random_chunks(seed=64)
     download, download_digest = random_chunks(seed=65)
@@ -57,21 +72,10 @@ async def test_64_mib_each_way_at_once_arrive_intact() -> None:
                 await writer.write(chunk)
             await writer.close()  # FIN: the peer knows the upload is complete
 
-        async def read_all() -> str:
-            digest = hashlib.sha256()
-            received = 0
-            while received < SIZE:
-                result = await reader.read()
-                assert not result.done, f"the readable ended after {received} bytes"
-                digest.update(result.value)
-                received += len(result.value)
-            assert received == SIZE
-            return digest.hexdigest()
-
         async with asyncio.timeout(6 * WITHIN), asyncio.TaskGroup() as tasks:
             tasks.create_task(write_all())
             tasks.create_task(conn.send_chunks(download, within=6 * WITHIN))
-            received_digest = tasks.create_task(read_all())
+            received_digest = tasks.create_task(digest_of_reads(reader.read, SIZE))
             peer_received = tasks.create_task(conn.wait_eof(within=6 * WITHIN))
 
         assert received_digest.result() == download_digest
@@ -107,21 +111,13 @@ async def test_32_mib_each_way_read_into_random_buffers_arrive_intact(
             for chunk in upload:
                 await writer.write(chunk)
 
-        async def read_all() -> str:
-            digest = hashlib.sha256()
-            received = 0
-            while received < size:
-                result = await reader.read(buffer[: random_size(rng)])
-                assert not result.done, f"the readable ended after {received} bytes"
-                digest.update(result.value)
-                received += len(result.value)
-            assert received == size
-            return digest.hexdigest()
+        def read_into_random_buffer() -> Awaitable[ReadResult]:
+            return reader.read(buffer[: random_size(rng)])
 
         async with asyncio.timeout(6 * WITHIN), asyncio.TaskGroup() as tasks:
             tasks.create_task(write_all())
             tasks.create_task(conn.send_chunks(download, within=6 * WITHIN))
-            received_digest = tasks.create_task(read_all())
+            received_digest = tasks.create_task(digest_of_reads(read_into_random_buffer, size))
             # Over TLS a FIN cannot end the upload: the peer counts the bytes instead.
             peer_received = tasks.create_task(conn.wait_received(size, within=6 * WITHIN))
 

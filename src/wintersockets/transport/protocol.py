@@ -248,7 +248,7 @@ class StreamBridge(asyncio.BaseProtocol):
         name: str,
         *,
         report_connection_made: bool = False,
-        loop: asyncio.AbstractEventLoop | None = None,
+        loop: asyncio.AbstractEventLoop,
     ) -> StreamBridge:
         """A bridge not yet attached to a transport.
 
@@ -260,12 +260,10 @@ class StreamBridge(asyncio.BaseProtocol):
             name: ``host:port``, for error messages.
             report_connection_made: tell the listener when the transport calls
                 ``connection_made`` (for a socket whose opener ends with it).
-            loop: the running loop, if the caller has it at hand.
+            loop: the running loop.
         """
         # The default loop's own transports may take the bridge as a plain Protocol (see
         # connection_made); any other loop's get a BufferedProtocol from the start.
-        if loop is None:
-            loop = asyncio.get_running_loop()
         switchable = SWITCH_READ_MODE and type(loop).__module__.startswith("asyncio.")
         self: StreamBridge = object.__new__(_DataBridge if switchable else _BufferedBridge)
         self._listener = listener
