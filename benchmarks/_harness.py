@@ -27,21 +27,25 @@ __all__ = [
     "Stopwatch",
     "Target",
     "Transfer",
+    "Unit",
     "Variant",
     "VariantResult",
     "emit",
     "evaluate",
     "expect",
     "format_group",
+    "format_report",
     "format_targets",
     "loop_kinds",
     "median_ratio",
     "new_loop",
+    "rate",
     "run_group",
     "run_on_loop",
 ]
 
 LOOP_KINDS = ("asyncio", "uvloop")
+Unit = Literal["MB/s", "rt/s", "conn/s", "hs/s", "Mchunks/s", "KiB/socket", "KiB/stream"]
 
 
 class BenchmarkError(Exception):
@@ -123,7 +127,7 @@ class Benchmark:
 
     key: str
     title: str
-    unit: Literal["MB/s", "rt/s", "conn/s", "hs/s", "Mchunks/s", "KiB/socket", "KiB/stream"]
+    unit: Unit
     variants: Sequence[Variant]
     raw: str | None = None
     streams: str | None = None
@@ -295,6 +299,28 @@ def format_targets(targets: Sequence[Target], groups: dict[str, Group]) -> list[
         measured = f"measured {measured}" if measured else "(see the table above)"
         lines.append(f"  {verdict:<5} {target.label:<58} {measured}")
     return lines
+
+
+def format_report(
+    what: str, kind: str, repeat: int, groups: dict[str, Group], targets: Sequence[Target]
+) -> list[str]:
+    """The printed report for one loop: a table per benchmark, then the targets."""
+    lines = [f"== {what} on {kind} (median of {repeat} interleaved runs; ratios paired) =="]
+    for group in groups.values():
+        lines += format_group(group)
+        lines.append("")
+    lines += format_targets(targets, groups)
+    lines.append("")
+    return lines
+
+
+def rate(job: Callable[[], Awaitable[Transfer]]) -> Callable[[], Awaitable[float]]:
+    """A variant's run: ``job``'s units per second."""
+
+    async def run() -> float:
+        return (await job()).rate
+
+    return run
 
 
 def loop_kinds(spec: str) -> list[str]:

@@ -19,16 +19,16 @@ from benchmarks._harness import (
     Benchmark,
     Group,
     Target,
-    Transfer,
     Variant,
     emit,
-    format_group,
-    format_targets,
+    format_report,
     loop_kinds,
+    rate,
     run_group,
     run_on_loop,
 )
 from benchmarks._servers import ServerPorts, running_servers
+from benchmarks._transfers import connect_benchmark, download_benchmark, upload_benchmark
 from benchmarks._ws_api import SocketLike, ws_connect
 
 __all__ = ["BENCHMARKS", "TARGETS", "main", "run_loop"]
@@ -49,13 +49,6 @@ TARGETS = (
     Target("connect", "wintersockets", "raw Protocol", 0.8, "connect >= 0.8x raw"),
     Target("memory", "wintersockets", None, 8 * 1024, "heap <= 8 KiB per idle socket"),
 )  # fmt: skip
-
-
-def _rate(job: Callable[[], Awaitable[Transfer]]) -> Callable[[], Awaitable[float]]:
-    async def run() -> float:
-        return (await job()).rate
-
-    return run
 
 
 def _value(job: Callable[[], Awaitable[float]]) -> Callable[[], Awaitable[float]]:
@@ -80,68 +73,24 @@ def build_benchmarks(
     p = functools.partial
     o = _open_plain
     return {
-        "download": Benchmark(
-            "download",
-            f"download {size // MIB} MiB",
-            "MB/s",
-            [
-                Variant("raw Protocol", _rate(p(aio.raw_protocol_download, ports.download, size)),
-                        baseline=True),
-                Variant("raw BufferedProtocol",
-                        _rate(p(aio.raw_buffered_download, ports.download, size)), baseline=True),
-                Variant("asyncio streams", _rate(p(aio.streams_download, ports.download, size)),
-                        baseline=True),
-                Variant("wintersockets default reader",
-                        _rate(p(ws.ws_default_download, o, ports.download, size))),
-                Variant("wintersockets BYOB reader",
-                        _rate(p(ws.ws_byob_download, o, ports.download, size))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
-        ),
-        "upload": Benchmark(
-            "upload",
-            f"upload {size // MIB} MiB in 64 KiB writes",
-            "MB/s",
-            [
-                Variant("raw Protocol", _rate(p(aio.raw_upload, ports.upload, size)),
-                        baseline=True),
-                Variant("asyncio streams", _rate(p(aio.streams_upload, ports.upload, size)),
-                        baseline=True),
-                Variant("wintersockets", _rate(p(ws.ws_upload, o, ports.upload, size))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
-        ),
+        "download": download_benchmark(ports, size, o),
+        "upload": upload_benchmark(ports, size, o),
         "pingpong": Benchmark(
             "pingpong",
             f"ping-pong {pings:,} x 16 B",
             "rt/s",
             [
-                Variant("raw Protocol", _rate(p(aio.raw_pingpong, ports.echo, pings)),
+                Variant("raw Protocol", rate(p(aio.raw_pingpong, ports.echo, pings)),
                         baseline=True),
-                Variant("asyncio streams", _rate(p(aio.streams_pingpong, ports.echo, pings)),
+                Variant("asyncio streams", rate(p(aio.streams_pingpong, ports.echo, pings)),
                         baseline=True),
-                Variant("wintersockets", _rate(p(ws.ws_pingpong, o, ports.echo, pings))),
+                Variant("wintersockets", rate(p(ws.ws_pingpong, o, ports.echo, pings))),
             ],
             raw="raw Protocol",
             streams="asyncio streams",
         ),
-        "connect": Benchmark(
-            "connect",
-            f"connect + close x {connects:,}",
-            "conn/s",
-            [
-                Variant("raw Protocol", _rate(p(aio.raw_connect, ports.accept_close, connects)),
-                        baseline=True),
-                Variant("asyncio streams",
-                        _rate(p(aio.streams_connect, ports.accept_close, connects)),
-                        baseline=True),
-                Variant("wintersockets",
-                        _rate(p(ws.ws_connect_close, o, ports.accept_close, connects))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
+        "connect": connect_benchmark(
+            "connect", f"connect + close x {connects:,}", "conn/s", ports, connects, o
         ),
         "memory": Benchmark(
             "memory",
@@ -183,13 +132,7 @@ async def run_loop(
 
 def report(kind: str, repeat: int, groups: dict[str, Group]) -> list[str]:
     """The printed report for one loop: a table per benchmark, then the targets."""
-    lines = [f"== sockets on {kind} (median of {repeat} interleaved runs; ratios paired) =="]
-    for group in groups.values():
-        lines += format_group(group)
-        lines.append("")
-    lines += format_targets(TARGETS, groups)
-    lines.append("")
-    return lines
+    return format_report("sockets", kind, repeat, groups, TARGETS)
 
 
 def _parser() -> argparse.ArgumentParser:

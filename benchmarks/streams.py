@@ -34,8 +34,7 @@ from benchmarks._harness import (
     Variant,
     emit,
     expect,
-    format_group,
-    format_targets,
+    format_report,
     loop_kinds,
     run_group,
     run_on_loop,
@@ -281,13 +280,7 @@ async def run_loop(
 
 def report(kind: str, repeat: int, groups: dict[str, Group]) -> list[str]:
     """The printed report for one loop."""
-    lines = [f"== streams on {kind} (median of {repeat} interleaved runs; ratios paired) =="]
-    for group in groups.values():
-        lines += format_group(group)
-        lines.append("")
-    lines += format_targets(TARGETS, groups)
-    lines.append("")
-    return lines
+    return format_report("streams", kind, repeat, groups, TARGETS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,27 +14,23 @@ import functools
 import os
 import ssl
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import trustme
 
-from benchmarks import _asyncio_clients as aio
-from benchmarks import _ws_clients as ws
 from benchmarks._harness import (
     Benchmark,
     Group,
     Target,
-    Transfer,
-    Variant,
     emit,
-    format_group,
-    format_targets,
+    format_report,
     loop_kinds,
     run_group,
     run_on_loop,
 )
 from benchmarks._servers import ServerPorts, TlsFiles, running_servers
+from benchmarks._transfers import connect_benchmark, download_benchmark, upload_benchmark
 from benchmarks._ws_api import SocketLike, connector_class
 
 __all__ = ["TlsOpener", "main", "run_loop", "tls_material"]
@@ -78,74 +74,24 @@ class TlsOpener:
         return sock
 
 
-def _rate(job: Callable[[], Awaitable[Transfer]]) -> Callable[[], Awaitable[float]]:
-    async def run() -> float:
-        return (await job()).rate
-
-    return run
-
-
 def build_benchmarks(
     ports: ServerPorts, context: ssl.SSLContext, size: int, handshakes: int
 ) -> dict[str, Benchmark]:
     """The three TLS benchmarks against ``ports``, with their variants in run order."""
-    p = functools.partial
     o = TlsOpener(context)
-    c = context
     return {
-        "download": Benchmark(
-            "download",
-            f"TLS download {size // MIB} MiB",
-            "MB/s",
-            [
-                Variant("raw Protocol",
-                        _rate(p(aio.raw_protocol_download, ports.download, size, c)),
-                        baseline=True),
-                Variant("raw BufferedProtocol",
-                        _rate(p(aio.raw_buffered_download, ports.download, size, c)),
-                        baseline=True),
-                Variant("asyncio streams", _rate(p(aio.streams_download, ports.download, size, c)),
-                        baseline=True),
-                Variant("wintersockets default reader",
-                        _rate(p(ws.ws_default_download, o, ports.download, size))),
-                Variant("wintersockets BYOB reader",
-                        _rate(p(ws.ws_byob_download, o, ports.download, size))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
-        ),
-        "upload": Benchmark(
-            "upload",
-            f"TLS upload {size // MIB} MiB in 64 KiB writes",
-            "MB/s",
-            [
-                Variant("raw Protocol", _rate(p(aio.raw_upload, ports.upload, size, c)),
-                        baseline=True),
-                Variant("asyncio streams", _rate(p(aio.streams_upload, ports.upload, size, c)),
-                        baseline=True),
-                Variant("wintersockets", _rate(p(ws.ws_upload, o, ports.upload, size))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
-        ),
-        "handshake": Benchmark(
+        "download": download_benchmark(ports, size, o, context, prefix="TLS "),
+        "upload": upload_benchmark(ports, size, o, context, prefix="TLS "),
+        "handshake": connect_benchmark(
             "handshake",
             f"TLS connect + handshake + close x {handshakes:,}",
             "hs/s",
-            [
-                Variant("raw Protocol",
-                        _rate(p(aio.raw_connect, ports.accept_close, handshakes, c)),
-                        baseline=True),
-                Variant("asyncio streams",
-                        _rate(p(aio.streams_connect, ports.accept_close, handshakes, c)),
-                        baseline=True),
-                Variant("wintersockets",
-                        _rate(p(ws.ws_connect_close, o, ports.accept_close, handshakes))),
-            ],
-            raw="raw Protocol",
-            streams="asyncio streams",
+            ports,
+            handshakes,
+            o,
+            context,
         ),
-    }  # fmt: skip
+    }
 
 
 async def run_loop(
@@ -166,13 +112,7 @@ async def run_loop(
 
 def report(kind: str, repeat: int, groups: dict[str, Group]) -> list[str]:
     """The printed report for one loop."""
-    lines = [f"== TLS on {kind} (median of {repeat} interleaved runs; ratios paired) =="]
-    for group in groups.values():
-        lines += format_group(group)
-        lines.append("")
-    lines += format_targets(TARGETS, groups)
-    lines.append("")
-    return lines
+    return format_report("TLS", kind, repeat, groups, TARGETS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -310,11 +310,7 @@ class Socket:
             if status == "closed":
                 self._hand_over()
             elif status == "errored":
-                self._fail_handover(
-                    SocketError(
-                        "start_tls() cannot upgrade: the writable stream was aborted or errored"
-                    )
-                )
+                self._fail_handover(_writable_gone_error())
             # "closing": the application's own close is under way and will hand over.
         secure = Socket(
             functools.partial(_upgrade, handover, step, self._name),
@@ -473,30 +469,16 @@ class Socket:
         self._apply_rules()
 
     def writable_closing(self) -> None:
-        state = self._machine.state
-        if state is OPEN:
-            self._send_fin()
-            self._write_shut()
-        elif state is CLOSING:
-            self._write_shut()
-            self._bridge.close_transport()
-        elif state is UPGRADING:
+        if self._machine.state is UPGRADING:
             self._hand_over()
+        else:
+            self._write_ended()
 
     def writable_done(self) -> None:
-        state = self._machine.state
-        if state is OPEN:
-            self._send_fin()
-            self._write_shut()
-        elif state is CLOSING:
-            self._write_shut()
-            self._bridge.close_transport()
-        elif state is UPGRADING:
-            self._fail_handover(
-                SocketError(
-                    "start_tls() cannot upgrade: the writable stream was aborted or errored"
-                )
-            )
+        if self._machine.state is UPGRADING:
+            self._fail_handover(_writable_gone_error())
+        else:
+            self._write_ended()
 
     def connection_ended(self, error: SocketError | None) -> None:
         machine = self._machine
@@ -523,6 +505,17 @@ class Socket:
             self._fail(error)
 
     # -- coupling rules and the upgrade ------------------------------------------------------
+
+    def _write_ended(self) -> None:
+        # The writable closed (or was aborted or errored) outside an upgrade: while open,
+        # the write direction ends with our FIN; while closing, the connection closes.
+        state = self._machine.state
+        if state is OPEN:
+            self._send_fin()
+            self._write_shut()
+        elif state is CLOSING:
+            self._write_shut()
+            self._bridge.close_transport()
 
     def _send_fin(self) -> None:
         # The write direction ends while open. After the peer's FIN the connection is
@@ -647,6 +640,10 @@ def _format(address: Any) -> str | None:
             return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
         return format_host_port(str(host), int(address[1]))
     return None if address is None else str(address)
+
+
+def _writable_gone_error() -> SocketError:
+    return SocketError("start_tls() cannot upgrade: the writable stream was aborted or errored")
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
