@@ -17,6 +17,7 @@ from wintersockets.errors import SocketError
 
 if TYPE_CHECKING:
     from wintersockets.socket.socket import Socket
+    from wintersockets.streams.writer import WritableStreamDefaultWriter
 
 __all__ = [
     "WITHIN",
@@ -196,6 +197,22 @@ async def read_exactly(sock: Socket, n: int, *, within: float = WITHIN) -> bytes
         raise AssertionError(f"read {len(data)} of {n} bytes within {within}s") from None
     reader.release_lock()
     return bytes(data)
+
+
+async def write_until_blocked(
+    writer: WritableStreamDefaultWriter, *, chunk: bytes = b"w" * 65536
+) -> list[asyncio.Future[None]]:
+    """Write ``chunk`` until ``writer.ready`` stays pending (a peer that does not read).
+
+    Returns every write made: the last ones wait for the peer.
+    """
+    writes = []
+    async with asyncio.timeout(WITHIN):
+        while True:
+            writes.append(writer.write(chunk))
+            done, _ = await asyncio.wait([writer.ready], timeout=0.25)
+            if not done:
+                return writes
 
 
 async def close_and_settle(sock: Socket, *, within: float = WITHIN) -> None:

@@ -28,6 +28,7 @@ from tests.integration.assertions import (
     rejection,
     settle,
     settled_exception,
+    write_until_blocked,
 )
 from tests.integration.contract import plain_tcp
 from tests.peers.scripted import (
@@ -170,19 +171,31 @@ async def test_writes_blocked_by_a_peer_that_never_reads_settle_when_it_resets()
     async with ScriptedPeer(read=False) as peer:
         sock = connect(peer.address)
         conn = await peer.accept()
-        writer = sock.writable.get_writer()
-        chunk = b"w" * 65536
-        writes = []
-        async with asyncio.timeout(WITHIN):
-            while True:
-                writes.append(writer.write(chunk))
-                done, _ = await asyncio.wait([writer.ready], timeout=0.25)
-                if not done:
-                    break
+        writes = await write_until_blocked(sock.writable.get_writer())
         closed = sock.close()
         assert_pending(writes[-1])
         conn.rst()
         await settle(closed, *writes)
+        assert_settled(sock, *writes)
+
+
+async def test_aborting_the_writable_releases_writes_blocked_by_a_peer_that_never_reads() -> None:
+    async with ScriptedPeer(read=False) as peer:
+        sock = connect(peer.address)
+        conn = await peer.accept()
+        writer = sock.writable.get_writer()
+        writes = await write_until_blocked(writer)
+        reason = ValueError("the application gave up")
+        aborted = writer.abort(reason)
+        await settle(aborted, *writes)
+        assert settled_exception(aborted) is None
+        assert settled_exception(writes[-1]) is reason
+        # Only the write direction ended: the peer can still send, and we still read.
+        await conn.send(b"still here")
+        assert_bytes_received(await read_exactly(sock, 10), b"still here")
+        # close() drops what the peer never took, rather than wait for it.
+        await settle(sock.close())
+        assert settled_exception(sock.closed) is None
         assert_settled(sock, *writes)
 
 

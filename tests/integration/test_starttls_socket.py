@@ -29,6 +29,7 @@ from tests.integration.assertions import (
     rejection,
     settle,
     settled_exception,
+    write_until_blocked,
     yield_to_loop,
 )
 from tests.peers.postgres import PG_STARTUP, PostgresServer, pg_message
@@ -461,6 +462,23 @@ async def test_closing_the_old_socket_during_the_upgrade_leaves_the_tls_socket_a
             assert settled_exception(sock.closed) is None
         finally:
             await close_and_settle(tls)
+
+
+async def test_aborting_the_writable_while_start_tls_flushes_fails_both_sockets() -> None:
+    async with ScriptedPeer(read=False) as peer:
+        sock = connect(peer.address, secure_transport="starttls")
+        await peer.accept()
+        writer = sock.writable.get_writer()
+        writes = await write_until_blocked(writer)
+        tls = sock.start_tls()  # its flush waits behind the writes the peer never takes
+        await yield_to_loop()
+        assert_pending(tls.opened)
+        aborted = writer.abort("the application gave up")
+        await settle(aborted, tls, sock, *writes)
+        for error in (await rejection(tls.opened), await rejection(sock.closed)):
+            assert_socket_error(error, match="the writable stream was aborted", cause=None)
+        assert not sock.upgraded
+        assert_settled(tls, sock, *writes)
 
 
 # -- synchronous errors ----------------------------------------------------------------------

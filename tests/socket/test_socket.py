@@ -16,7 +16,7 @@ from wintersockets.errors import SocketError
 from wintersockets.socket.info import SocketInfo
 from wintersockets.socket.socket import Socket
 
-from .peer import TIMEOUT, serve, unused_port
+from .peer import TIMEOUT, Peer, serve, unused_port
 
 
 async def settled(future: asyncio.Future[Any]) -> None:
@@ -224,6 +224,34 @@ async def test_async_with_keeps_the_body_exception() -> None:
             async with connect(peer.address) as sock:
                 raise KeyError("body")
         assert sock.closed.done()
+
+
+async def _leave_after_a_reset(sock: Socket, peer: Peer, body_error: Exception | None) -> None:
+    # An `async with` block the peer resets the connection under; it raises body_error.
+    async with sock:
+        conn = await peer.accept()
+        await asyncio.wait_for(sock.opened, TIMEOUT)
+        conn.rst()
+        await asyncio.wait_for(asyncio.gather(sock.closed, return_exceptions=True), TIMEOUT)
+        if body_error is not None:
+            raise body_error
+
+
+async def test_async_with_raises_the_socket_error_when_the_connection_broke() -> None:
+    async with serve() as peer:
+        sock = connect(peer.address)
+        with pytest.raises(SocketError, match="reset") as raised:
+            await _leave_after_a_reset(sock, peer, None)
+        assert isinstance(raised.value.__cause__, ConnectionResetError)
+        assert raised.value is sock.closed.exception()
+
+
+async def test_async_with_keeps_the_body_exception_when_the_connection_broke() -> None:
+    async with serve() as peer:
+        sock = connect(peer.address)
+        with pytest.raises(KeyError):
+            await _leave_after_a_reset(sock, peer, KeyError("body"))
+        assert isinstance(sock.closed.exception(), SocketError)
 
 
 async def test_connect_without_a_running_loop_is_a_clear_runtime_error() -> None:

@@ -566,6 +566,10 @@ class Socket:
         if handover is not None:
             _reject(handover, error)
         if self._machine.state is UPGRADING:
+            # The connection cannot be upgraded: this socket fails with the reason too
+            # (not with the connection_lost that the abort brings).
+            self._machine.handle(CONNECTION_BROKEN)
+            self._fail(error)
             self._bridge.abort_transport()
 
 

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from wintersockets.errors import SocketError
-from wintersockets.streams._promises import transform_promise
+from wintersockets.streams._promises import as_exception, transform_promise
 from wintersockets.streams.byob_request import (
     current_byob_request_view,
     respond_to_current_byob_request,
@@ -189,6 +189,7 @@ class StreamBridge(asyncio.BaseProtocol):
         "_sync_error",
         "_transport",
         "_writable",
+        "_write_aborted",
         "_write_controller",
         "_write_end",
         "_write_paused",
@@ -238,6 +239,8 @@ class StreamBridge(asyncio.BaseProtocol):
     _write_controller: WritableStreamDefaultController | None
     # How the write direction ended before the writable existed: _OPEN, _CLOSED or a reason.
     _write_end: object
+    # The writable was aborted: closing then drops what the transport has not sent.
+    _write_aborted: bool
     _write_paused: bool
 
     @classmethod
@@ -294,6 +297,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._writable = None
         self._write_controller = None
         self._write_end = _OPEN
+        self._write_aborted = False
         self._write_paused = False
         self._outgoing = []
         self._outgoing_head = 0
@@ -371,6 +375,8 @@ class StreamBridge(asyncio.BaseProtocol):
         # To error the writable when the connection is lost, as a sink's `start` keeps its
         # controller (CreateWritableStream gives the algorithms no controller).
         self._write_controller = controller = writable._controller
+        if end is _OPEN:
+            controller.signal.add_algorithm(self._abandon_drain)
         if end is _CLOSED:
             writable_stream_close(writable).add_done_callback(_retrieve)
         elif end is not _OPEN:
@@ -875,9 +881,24 @@ class StreamBridge(asyncio.BaseProtocol):
         return None
 
     def _abort(self, _reason: object) -> None:
+        self._write_aborted = True
         self._outgoing.clear()
         self._outgoing_head = 0
         self._listener.writable_done()
+
+    def _abandon_drain(self) -> None:
+        # The writable is being aborted. A write (or close) waiting for the transport to
+        # drain holds the abort up until it settles (WritableStreamAbort waits for the
+        # operation in flight), and the transport drains only when the peer reads: fail it
+        # now, with the abort's reason, as the spec lets a sink do when its controller's
+        # signal aborts. What the transport holds still goes out, before the FIN the
+        # abort sends.
+        drain = self._drain
+        controller = self._write_controller
+        if drain is not None and controller is not None:
+            self._drain = None
+            if not drain.done():
+                drain.set_exception(as_exception(controller.signal.reason))
 
     def _drain_future(self) -> asyncio.Future[None]:
         drain = self._drain
@@ -958,9 +979,18 @@ class StreamBridge(asyncio.BaseProtocol):
             transport.write_eof()
 
     def close_transport(self) -> None:
-        """Close the transport after it flushes; ``connection_lost`` follows."""
+        """Close the transport after it flushes; ``connection_lost`` follows.
+
+        After the writable was aborted, what the transport still holds is dropped instead
+        of waited for: the application gave up on those writes, and a peer that does not
+        read would keep the connection open for as long as it likes.
+        """
         transport = self._transport
-        if transport is not None:
+        if transport is None:
+            return
+        if self._write_aborted and transport.get_write_buffer_size():
+            transport.abort()
+        else:
             transport.close()
 
     def abort_transport(self) -> None:
