@@ -26,6 +26,7 @@ from tests.integration.assertions import (
     rejection,
     settle,
     settled_exception,
+    write_until_blocked,
 )
 from tests.peers.nginx import HELLO, NginxServer
 from tests.peers.openssl_server import (
@@ -331,6 +332,24 @@ async def test_close_during_the_handshake_abandons_it_at_once(tls_certs: TLSCert
 
 
 # -- bad settings are refused before any I/O ---------------------------------------------------
+
+
+async def test_aborting_the_writable_releases_tls_writes_blocked_by_a_peer_that_never_reads(
+    tls_certs: TLSCerts,
+) -> None:
+    async with ScriptedPeer(read=False, ssl=tls_certs.server_context()) as peer:
+        sock = trusting(tls_certs).connect(peer.address, secure_transport="on")
+        await peer.accept()
+        await settle(sock.opened)
+        writer = sock.writable.get_writer()
+        writes = await write_until_blocked(writer)
+        aborted = writer.abort("the application gave up")
+        await settle(aborted, *writes)
+        assert settled_exception(aborted) is None
+        assert "the application gave up" in str(settled_exception(writes[-1]))
+        await settle(sock.close())
+        assert settled_exception(sock.closed) is None
+        assert_settled(sock, *writes)
 
 
 async def test_tls_settings_and_options_are_checked_synchronously(tls_certs: TLSCerts) -> None:
