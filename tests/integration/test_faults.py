@@ -92,6 +92,32 @@ async def test_close_during_connect_settles_everything_at_once() -> None:
         assert_settled(sock)
 
 
+async def test_a_timeout_on_opened_cancels_the_wait_not_the_socket() -> None:
+    with hanging_address() as address:
+        sock = connect(address)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await sock.opened
+        assert_pending(sock.opened)  # still the socket's to settle, for every awaiter
+        await settle(sock.close(), within=2.0)
+        assert_socket_error(await rejection(sock.opened), match="clos", cause=None)
+        assert settled_exception(sock.closed) is None
+
+
+async def test_a_timeout_on_closed_leaves_close_and_async_with_working() -> None:
+    async with ScriptedPeer() as peer:
+        async with connect(peer.address) as sock:
+            await peer.accept()
+            await settle(sock.opened)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await sock.closed  # the peer is silent: nothing closes it
+            assert_pending(sock.closed)
+        # Leaving the block closed it: closed resolved, no CancelledError escaped.
+        assert settled_exception(sock.closed) is None
+        await settle(sock.close())
+
+
 def test_connect_without_a_running_loop_raises_runtime_error() -> None:
     with pytest.raises(RuntimeError, match="loop"):
         connect("127.0.0.1:80")

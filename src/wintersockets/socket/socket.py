@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 from wintersockets.errors import SocketError
-from wintersockets.streams._promises import as_exception, mark_as_handled
+from wintersockets.streams._promises import SharedPromise, as_exception, mark_as_handled
 from wintersockets.transport.errors import closed_error, connect_error
 from wintersockets.transport.protocol import StreamBridge
 
@@ -153,8 +153,9 @@ class Socket:
         # connect() steps 2-3: opened and closed are new promises, marked as handled (by
         # _reject(), the only way either is ever rejected: it retrieves the exception at
         # once, which costs no done-callback on the way).
-        opened: asyncio.Future[SocketInfo] = loop.create_future()
-        closed: asyncio.Future[None] = loop.create_future()
+        # Shared promises: a task cancelled while awaiting one cancels its wait only.
+        opened: asyncio.Future[SocketInfo] = SharedPromise(loop=loop)
+        closed: asyncio.Future[None] = SharedPromise(loop=loop)
         self._opened = opened
         self._closed = closed
         # With opened_by_connection_made, the opener's last step is the transport's

@@ -7,7 +7,11 @@ helpers and nothing else, so two guarantees live here and only here:
 * a promise is a future created when the operation is called, so the operation's effects
   happen at call time, as in the spec;
 * a promise the spec marks as handled never produces asyncio's "exception was never
-  retrieved" log.
+  retrieved" log;
+* a promise a stream or socket keeps and hands out again (``closed``, ``ready``,
+  ``opened``) is a :class:`SharedPromise`: a task cancelled while awaiting it (on an
+  ``asyncio.timeout()``, say) cancels its own wait, never the promise, which still settles
+  for everyone else, as a JavaScript promise would.
 
 JavaScript can reject a promise with any value; asyncio can only fail a future with an
 exception. A reason that is not an exception is wrapped in :class:`ReasonError`, which keeps
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 __all__ = ["ReasonError"]
@@ -41,6 +45,78 @@ class ReasonError(Exception):
 
     def __str__(self) -> str:
         return f"stream errored with reason {self.reason!r}"
+
+
+class SharedPromise(asyncio.Future[T]):
+    """A future that awaiting can never cancel: each pending ``await`` waits on its own.
+
+    A task cancelled while it awaits a future cancels that future, and ``asyncio.timeout()``
+    cancels the task. For a promise the stream keeps and returns again and again, that
+    would cancel it for every other awaiter and for later ones, who would then get
+    ``CancelledError`` although nothing cancelled them, while the stream, which leaves a
+    settled promise alone, could no longer settle it. So awaiting a pending one awaits a
+    new future (a follower) that the promise settles as it settles itself, in the same
+    call, so the await costs no extra loop turn. Calling ``cancel()`` on the promise
+    itself still cancels it, as ``asyncio.wait_for()`` does on Python 3.11: shield it
+    there (``asyncio.wait_for(asyncio.shield(promise), t)``).
+    """
+
+    # Unset until a pending await needs it (no __init__ of our own: one call less to make
+    # each promise).
+    __slots__ = ("_followers",)
+
+    _followers: list[asyncio.Future[T]] | None
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if self.done():
+            return super().__await__()
+        follower: asyncio.Future[T] = self.get_loop().create_future()
+        followers = getattr(self, "_followers", None)
+        if followers is None:
+            self._followers = [follower]
+        else:
+            # Drop the followers of awaits cancelled meanwhile (a loop awaiting under a
+            # timeout again and again), so they do not pile up while this one is pending.
+            followers[:] = [f for f in followers if not f.done()]
+            followers.append(follower)
+        return follower.__await__()
+
+    __iter__ = __await__
+
+    def set_result(self, result: T, /) -> None:
+        super().set_result(result)
+        followers = getattr(self, "_followers", None)
+        if followers is not None:
+            self._followers = None
+            for follower in followers:
+                if not follower.done():
+                    follower.set_result(result)
+
+    def set_exception(self, exception: type | BaseException, /) -> None:
+        super().set_exception(exception)
+        followers = getattr(self, "_followers", None)
+        if followers is not None:
+            self._followers = None
+            error = self.exception()
+            assert error is not None
+            for follower in followers:
+                if not follower.done():
+                    follower.set_exception(error)
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        if not super().cancel(msg):
+            return False
+        followers = getattr(self, "_followers", None)
+        if followers is not None:
+            self._followers = None
+            for follower in followers:
+                follower.cancel(msg)
+        return True
+
+
+def new_shared_promise() -> SharedPromise[Any]:
+    """[a new promise] that many may await (see :class:`SharedPromise`)."""
+    return SharedPromise(loop=get_loop())
 
 
 def get_loop() -> asyncio.AbstractEventLoop:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 from ._promises import (
     get_loop,
     mark_as_handled,
-    new_promise,
+    new_shared_promise,
     promise_rejected_with,
     promise_resolved_with,
     reject_promise,
@@ -296,7 +296,7 @@ def readable_stream_reader_generic_initialize(
     stream._reader = reader  # type: ignore[assignment]
     reader._loop = get_loop()  # not in the spec: see ReadableStreamDefaultReader.read()
     if stream._state == "readable":
-        reader._closed_promise = new_promise()
+        reader._closed_promise = new_shared_promise()
     elif stream._state == "closed":
         reader._closed_promise = promise_resolved_with(None)
     else:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, final
 from ._promises import (
     mark_as_handled,
     new_promise,
+    new_shared_promise,
     promise_rejected_with,
     promise_resolved_with,
     reject_promise,
@@ -274,14 +275,14 @@ def set_up_writable_stream_default_writer(
     state = stream._state
     if state == WRITABLE:
         if not writable_stream_close_queued_or_in_flight(stream) and stream._backpressure:
-            writer._ready_promise = new_promise()
+            writer._ready_promise = new_shared_promise()
         else:
             writer._ready_promise = promise_resolved_with(None)
-        writer._closed_promise = new_promise()
+        writer._closed_promise = new_shared_promise()
     elif state == ERRORING:
         writer._ready_promise = promise_rejected_with(stream._stored_error)
         mark_as_handled(writer._ready_promise)
-        writer._closed_promise = new_promise()
+        writer._closed_promise = new_shared_promise()
     elif state == CLOSED:
         writer._ready_promise = promise_resolved_with(None)
         writer._closed_promise = promise_resolved_with(None)

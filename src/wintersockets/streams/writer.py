@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 from ._promises import (
     mark_as_handled,
-    new_promise,
+    new_shared_promise,
     promise_rejected_with,
     promise_resolved_with,
     reject_promise,
@@ -51,7 +51,7 @@ def ready_promise(writer: WritableStreamDefaultWriter) -> asyncio.Future[None]:
     """The writer's [[readyPromise]] as a future, made now if it was only marked."""
     ready = writer._ready_promise
     if ready is PENDING_PROMISE:
-        ready = writer._ready_promise = new_promise()
+        ready = writer._ready_promise = new_shared_promise()
     elif ready is FULFILLED_PROMISE:
         ready = writer._ready_promise = promise_resolved_with(None)
     return ready
