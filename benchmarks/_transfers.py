@@ -16,64 +16,61 @@ from benchmarks._harness import Benchmark, Unit, Variant, rate
 from benchmarks._servers import ServerPorts
 from benchmarks._ws_clients import OpenSocket
 
-__all__ = ["connect_benchmark", "download_benchmark", "upload_benchmark"]
+__all__ = ["connect_benchmark", "transfer_benchmarks"]
 
 MIB = 1024 * 1024
 RAW = "raw Protocol"
 STREAMS = "asyncio streams"
 
 
-def download_benchmark(
+def transfer_benchmarks(
     ports: ServerPorts,
     size: int,
     open_socket: OpenSocket,
     context: ssl.SSLContext | None = None,
     prefix: str = "",
-) -> Benchmark:
-    """Download ``size`` bytes: raw Protocol and BufferedProtocol, streams, both readers."""
+) -> dict[str, Benchmark]:
+    """Download ``size`` bytes (both readers against raw Protocol, BufferedProtocol and
+    streams), and upload them in 64 KiB writes, each awaited."""
     p = functools.partial
-    port = ports.download
-    return Benchmark(
+    down = ports.download
+    up = ports.upload
+    download = Benchmark(
         "download",
         f"{prefix}download {size // MIB} MiB",
         "MB/s",
         [
-            Variant(RAW, rate(p(aio.raw_protocol_download, port, size, context)), baseline=True),
-            Variant("raw BufferedProtocol",
-                    rate(p(aio.raw_buffered_download, port, size, context)), baseline=True),
-            Variant(STREAMS, rate(p(aio.streams_download, port, size, context)), baseline=True),
-            Variant("wintersockets default reader",
-                    rate(p(ws.ws_default_download, open_socket, port, size))),
-            Variant("wintersockets BYOB reader",
-                    rate(p(ws.ws_byob_download, open_socket, port, size))),
-        ],
-        raw=RAW,
-        streams=STREAMS,
-    )  # fmt: skip
-
-
-def upload_benchmark(
-    ports: ServerPorts,
-    size: int,
-    open_socket: OpenSocket,
-    context: ssl.SSLContext | None = None,
-    prefix: str = "",
-) -> Benchmark:
-    """Upload ``size`` bytes in 64 KiB writes, each awaited."""
-    p = functools.partial
-    port = ports.upload
-    return Benchmark(
-        "upload",
-        f"{prefix}upload {size // MIB} MiB in 64 KiB writes",
-        "MB/s",
-        [
-            Variant(RAW, rate(p(aio.raw_upload, port, size, context)), baseline=True),
-            Variant(STREAMS, rate(p(aio.streams_upload, port, size, context)), baseline=True),
-            Variant("wintersockets", rate(p(ws.ws_upload, open_socket, port, size))),
+            Variant(RAW, rate(p(aio.raw_protocol_download, down, size, context)), baseline=True),
+            Variant(
+                "raw BufferedProtocol",
+                rate(p(aio.raw_buffered_download, down, size, context)),
+                baseline=True,
+            ),
+            Variant(STREAMS, rate(p(aio.streams_download, down, size, context)), baseline=True),
+            Variant(
+                "wintersockets default reader",
+                rate(p(ws.ws_default_download, open_socket, down, size)),
+            ),
+            Variant(
+                "wintersockets BYOB reader", rate(p(ws.ws_byob_download, open_socket, down, size))
+            ),
         ],
         raw=RAW,
         streams=STREAMS,
     )
+    upload = Benchmark(
+        "upload",
+        f"{prefix}upload {size // MIB} MiB in 64 KiB writes",
+        "MB/s",
+        [
+            Variant(RAW, rate(p(aio.raw_upload, up, size, context)), baseline=True),
+            Variant(STREAMS, rate(p(aio.streams_upload, up, size, context)), baseline=True),
+            Variant("wintersockets", rate(p(ws.ws_upload, open_socket, up, size))),
+        ],
+        raw=RAW,
+        streams=STREAMS,
+    )
+    return {"download": download, "upload": upload}  # fmt: skip
 
 
 def connect_benchmark(

@@ -28,7 +28,7 @@ from benchmarks._harness import (
     run_on_loop,
 )
 from benchmarks._servers import ServerPorts, running_servers
-from benchmarks._transfers import connect_benchmark, download_benchmark, upload_benchmark
+from benchmarks._transfers import connect_benchmark, transfer_benchmarks
 from benchmarks._ws_api import SocketLike, ws_connect
 
 __all__ = ["BENCHMARKS", "TARGETS", "main", "run_loop"]
@@ -73,8 +73,7 @@ def build_benchmarks(
     p = functools.partial
     o = _open_plain
     return {
-        "download": download_benchmark(ports, size, o),
-        "upload": upload_benchmark(ports, size, o),
+        **transfer_benchmarks(ports, size, o),
         "pingpong": Benchmark(
             "pingpong",
             f"ping-pong {pings:,} x 16 B",

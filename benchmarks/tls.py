@@ -30,7 +30,7 @@ from benchmarks._harness import (
     run_on_loop,
 )
 from benchmarks._servers import ServerPorts, TlsFiles, running_servers
-from benchmarks._transfers import connect_benchmark, download_benchmark, upload_benchmark
+from benchmarks._transfers import connect_benchmark, transfer_benchmarks
 from benchmarks._ws_api import SocketLike, connector_class
 
 __all__ = ["TlsOpener", "main", "run_loop", "tls_material"]
@@ -80,8 +80,7 @@ def build_benchmarks(
     """The three TLS benchmarks against ``ports``, with their variants in run order."""
     o = TlsOpener(context)
     return {
-        "download": download_benchmark(ports, size, o, context, prefix="TLS "),
-        "upload": upload_benchmark(ports, size, o, context, prefix="TLS "),
+        **transfer_benchmarks(ports, size, o, context, prefix="TLS "),
         "handshake": connect_benchmark(
             "handshake",
             f"TLS connect + handshake + close x {handshakes:,}",
