@@ -256,6 +256,16 @@ async def _upload(sock: Socket, stdin: StdinReader) -> None:
         while chunk := await stdin.read():
             await writer.write(chunk)
         await writer.close()  # half-close: the peer sees FIN, we keep reading
+    except asyncio.CancelledError:
+        # Interrupted (Ctrl-C), or the session is over: give up on the input the peer has
+        # not taken, so that closing does not wait for a peer that stopped reading.
+        writer.abort("the upload was interrupted").add_done_callback(_retrieve)
+        raise
     except Exception:
         # The socket closed or failed under us; the download side and `closed` report it.
         return
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()

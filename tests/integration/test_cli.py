@@ -285,3 +285,42 @@ def test_connect_exits_130_on_sigint_without_a_traceback(loop: str) -> None:
     assert client.returncode == 130
     assert stdout == b""
     assert b"Traceback" not in stderr, stderr
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sigint_gives_up_on_input_a_peer_that_stopped_reading_has_not_taken(loop: str) -> None:
+    # The bound is under the command's own 10 s limit on closing: closing must not wait
+    # for the bytes the peer never takes (it would, by decision 4, without the abort).
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        client = subprocess.Popen(
+            [sys.executable, "-m", "wintersockets", "connect", address, "--loop", loop],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        with reaped(client):
+            conn, _ = listener.accept()  # and never read from it
+            with conn:
+                assert client.stdin is not None
+                assert client.stderr is not None
+                assert client.stderr.readline().startswith(b"connected to ")
+
+                def feed() -> None:
+                    assert client.stdin is not None
+                    with contextlib.suppress(BrokenPipeError, OSError):
+                        client.stdin.write(b"z" * 64 * 1024 * 1024)
+
+                feeder = threading.Thread(target=feed, daemon=True)
+                feeder.start()
+                feeder.join(1.0)  # the kernel's buffers are full long before
+                client.send_signal(signal.SIGINT)
+                returncode = client.wait(timeout=5.0)
+                feeder.join(TIMEOUT)  # its write fails once the client is gone
+                stderr = client.stderr.read()
+                for pipe in (client.stdin, client.stdout, client.stderr):
+                    if pipe is not None:
+                        with contextlib.suppress(OSError):
+                            pipe.close()
+    assert returncode == 130
+    assert b"Traceback" not in stderr, stderr
