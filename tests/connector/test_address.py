@@ -119,6 +119,30 @@ def test_malformed_addresses_raise_socket_error_saying_why(address: Any, message
     assert str(info.value).startswith("SocketError: ")
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a" * 10_000_000 + ":80",  # a name: refused before its characters are looked at
+        "\u00e4" * 1_000_000 + ":80",  # before IDNA
+        "example.com:" + "9" * 100_000,  # more digits than int() takes
+        "[" + ":" * 100_000 + "]:80",
+        {"hostname": "h", "port": "8" * 100_000},
+        "no port " * 100_000,
+    ],
+    ids=["huge-name", "huge-unicode-name", "huge-port", "huge-brackets", "huge-field", "no-port"],
+)
+def test_huge_addresses_are_refused_with_a_short_message(address: Any) -> None:
+    with pytest.raises(SocketError) as info:
+        parse_address(address)
+    assert len(str(info.value)) < 250, str(info.value)[:300]
+
+
+def test_a_port_may_have_leading_zeros_but_no_more_than_five_digits_after() -> None:
+    assert parse_address("example.com:0000000443").port == 443
+    with pytest.raises(SocketError, match="port must be an integer from 1 to 65535"):
+        parse_address("example.com:0000100000")
+
+
 def test_longest_allowed_hostname_is_accepted() -> None:
     name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
     assert len(name) == 253

@@ -92,3 +92,28 @@ def test_empty_alpn_without_tls_is_the_default_not_an_error() -> None:
 def test_sni_and_alpn_are_accepted_with_either_tls_mode(mode: str) -> None:
     parsed = parse_options({"secureTransport": mode, "sni": "example.com", "alpn": ["h2", "x"]})
     assert (parsed.sni, parsed.alpn) == ("example.com", ("h2", "x"))
+
+
+def test_an_alpn_list_over_the_tls_extension_limit_is_refused() -> None:
+    # RFC 7301: the protocol name list is at most 65535 bytes, each name with a length byte.
+    fits = ["h2"] * (65535 // 3)
+    assert parse_options({"secure_transport": "on", "alpn": fits}).alpn == tuple(fits)
+    with pytest.raises(SocketError, match=r"alpn lists 21846 protocol names, 65538 bytes"):
+        parse_options({"secure_transport": "on", "alpn": [*fits, "h2"]})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"x" * 1_000_000: 1},
+        {"secure_transport": "y" * 1_000_000},
+        {"secure_transport": "on", "alpn": ["z" * 1_000_000]},
+        {"secure_transport": "on", "alpn": "w" * 1_000_000},
+        {"secure_transport": "on", "sni": "v" * 1_000_000},
+    ],
+    ids=["key", "secure-transport", "alpn-name", "alpn-string", "sni"],
+)
+def test_huge_option_values_are_refused_with_a_short_message(options: dict[str, Any]) -> None:
+    with pytest.raises(SocketError) as info:
+        parse_options(options)
+    assert len(str(info.value)) < 300, str(info.value)[:400]

@@ -31,6 +31,11 @@ __all__ = ["SocketAddress"]
 # RFC 1035 §2.3.4: 255 octets on the wire, which is 253 characters in dotted text.
 _MAX_HOSTNAME = 253
 _MAX_LABEL = 63
+# Longer than any hostname can be in any spelling: refused before anything else is done
+# with it (IDNA mapping can shorten a name, so the limit of 253 is checked after it).
+_MAX_HOSTNAME_INPUT = 1024
+# How much of a value an error message quotes.
+_QUOTED = 60
 # Letters, digits, hyphen (RFC 952/1123) and underscore (used in service names such as
 # ``_dmarc``, and accepted by workerd and getaddrinfo).
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -124,14 +129,24 @@ def _canonical_ip_version(hostname: str) -> int:
     return 0
 
 
+def quote_input(value: object) -> str:
+    """``repr(value)`` for an error message, cut short: a message quotes what it was
+    given, not megabytes of it."""
+    if isinstance(value, str) and len(value) > _QUOTED:
+        return f"{value[:_QUOTED]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= _QUOTED else f"{text[:_QUOTED]}... ({len(text)} characters)"
+
+
 def check_port(port: object) -> int:
     """``port`` if it is an ``int`` from 1 to 65535 (not a ``bool``); else a SocketError."""
     if isinstance(port, bool) or not isinstance(port, int):
         raise SocketError(
-            f"port must be an integer from 1 to 65535, got {port!r} ({type(port).__name__})"
+            f"port must be an integer from 1 to 65535, got {quote_input(port)} "
+            f"({type(port).__name__})"
         )
     if not 1 <= port <= 65535:
-        raise SocketError(f"port must be an integer from 1 to 65535, got {port!r}")
+        raise SocketError(f"port must be an integer from 1 to 65535, got {quote_input(port)}")
     return port
 
 
@@ -147,17 +162,17 @@ def normalize_hostname(hostname: str) -> str:
 def _split_host_port(text: str) -> tuple[str, object]:
     if "://" in text:
         raise SocketError(
-            f"address must be 'host:port' without a scheme, got {text!r}: drop the 'scheme://'"
+            f"address must be 'host:port' without a scheme, got {quote_input(text)}: drop the 'scheme://'"
         )
     if text.startswith("["):
         end = text.find("]")
         if end == -1:
-            raise SocketError(f"address {text!r} opens '[' but never closes it")
+            raise SocketError(f"address {quote_input(text)} opens '[' but never closes it")
         hostname, rest = text[: end + 1], text[end + 1 :]
         if not rest:
             raise _missing_port(text)
         if not rest.startswith(":"):
-            raise SocketError(f"address {text!r} must have ':port' right after ']'")
+            raise SocketError(f"address {quote_input(text)} must have ':port' right after ']'")
         port_text = rest[1:]
     else:
         hostname, colon, port_text = text.rpartition(":")
@@ -165,19 +180,21 @@ def _split_host_port(text: str) -> tuple[str, object]:
             raise _missing_port(text)
         if ":" in hostname:
             raise SocketError(
-                f"address {text!r} looks like an IPv6 address without brackets: "
+                f"address {quote_input(text)} looks like an IPv6 address without brackets: "
                 "write it as '[v6]:port', e.g. '[::1]:80'"
             )
     if not port_text:
         raise _missing_port(text)
-    if not (port_text.isascii() and port_text.isdigit()):
-        raise SocketError(f"port must be an integer from 1 to 65535, got {port_text!r}")
+    # Digits only, and few enough for int() (which refuses over 4300 digits): a port has
+    # five at most, after any leading zeros.
+    if not (port_text.isascii() and port_text.isdigit()) or len(port_text.lstrip("0")) > 5:
+        raise SocketError(f"port must be an integer from 1 to 65535, got {quote_input(port_text)}")
     return hostname, int(port_text)
 
 
 def _missing_port(text: str) -> SocketError:
     return SocketError(
-        f"address {text!r} has no port: write it as 'host:port', e.g. 'example.com:443'"
+        f"address {quote_input(text)} has no port: write it as 'host:port', e.g. 'example.com:443'"
     )
 
 
@@ -185,7 +202,8 @@ def _fields_of_mapping(address: Mapping[object, object]) -> tuple[object, object
     for key in address:
         if key not in _ADDRESS_KEYS:
             raise SocketError(
-                f"unknown address field {key!r}: an address mapping has only 'hostname' and 'port'"
+                f"unknown address field {quote_input(key)}: an address mapping has only "
+                "'hostname' and 'port'"
             )
     if "hostname" not in address:
         raise SocketError("address mapping has no 'hostname'")
@@ -199,6 +217,8 @@ def _fields_of_mapping(address: Mapping[object, object]) -> tuple[object, object
 def _normalize_host(hostname: str, *, bracketed_ok: bool) -> str:
     if not hostname:
         raise SocketError("hostname must not be empty")
+    if len(hostname) > _MAX_HOSTNAME_INPUT:
+        raise _too_long(hostname)
     if _canonical_ip_version(hostname):
         return hostname  # the common case, without building an ipaddress object
     if hostname.startswith("[") or hostname.endswith("]"):
@@ -208,14 +228,14 @@ def _normalize_host(hostname: str, *, bracketed_ok: bool) -> str:
         ip = ip_literal(inner) if bracketed_ok else None
         if not isinstance(ip, ipaddress.IPv6Address):
             raise SocketError(
-                f"brackets are only for IPv6 literals, got {hostname!r}: "
+                f"brackets are only for IPv6 literals, got {quote_input(hostname)}: "
                 "write a name or IPv4 address without them"
             )
         return ip.compressed
     if ":" in hostname:
         ip = ip_literal(hostname)
         if not isinstance(ip, ipaddress.IPv6Address):
-            raise SocketError(f"hostname {hostname!r} is not a valid IPv6 address")
+            raise SocketError(f"hostname {quote_input(hostname)} is not a valid IPv6 address")
         return ip.compressed
     ip = ip_literal(hostname)
     if ip is not None:
@@ -223,30 +243,38 @@ def _normalize_host(hostname: str, *, bracketed_ok: bool) -> str:
     for char in hostname:
         if char.isspace() or not char.isprintable() or char in "/@\\?#%":
             raise SocketError(
-                f"hostname {hostname!r} contains {char!r}, which no hostname can contain"
+                f"hostname {quote_input(hostname)} contains {char!r}, which no hostname can "
+                "contain"
             )
     if not hostname.isascii():
         hostname = _idna_encode(hostname)
     name = hostname[:-1] if hostname.endswith(".") else hostname
     if len(name) > _MAX_HOSTNAME:
-        raise SocketError(
-            f"hostname is {len(name)} characters long, the limit is {_MAX_HOSTNAME}: "
-            f"{hostname[:40]!r}..."
-        )
+        raise _too_long(name)
     for label in name.split("."):
         if not label:
-            raise SocketError(f"hostname {hostname!r} has an empty label (two dots in a row?)")
+            raise SocketError(
+                f"hostname {quote_input(hostname)} has an empty label (two dots in a row?)"
+            )
         if len(label) > _MAX_LABEL:
             raise SocketError(
-                f"hostname {hostname!r} has a label of {len(label)} characters, "
+                f"hostname {quote_input(hostname)} has a label of {len(label)} characters, "
                 f"the limit is {_MAX_LABEL}"
             )
         bad = next((c for c in label if c not in _LABEL_CHARS), None)
         if bad is not None:
             raise SocketError(
-                f"hostname {hostname!r} contains {bad!r}: use letters, digits, '-', '_' and '.'"
+                f"hostname {quote_input(hostname)} contains {bad!r}: use letters, digits, "
+                "'-', '_' and '.'"
             )
     return hostname.lower()
+
+
+def _too_long(name: str) -> SocketError:
+    return SocketError(
+        f"hostname is {len(name)} characters long, the limit is {_MAX_HOSTNAME}: "
+        f"{quote_input(name)}"
+    )
 
 
 def _idna_encode(hostname: str) -> str:
@@ -259,6 +287,6 @@ def _idna_encode(hostname: str) -> str:
         ]
     except idna.IDNAError as exc:
         raise SocketError(
-            f"hostname {hostname!r} is not a valid internationalized name: {exc}"
+            f"hostname {quote_input(hostname)} is not a valid internationalized name: {exc}"
         ) from exc
     return ".".join(labels)

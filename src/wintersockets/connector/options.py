@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias, TypedDict
 
-from wintersockets.connector.address import normalize_hostname
+from wintersockets.connector.address import normalize_hostname, quote_input
 from wintersockets.errors import SocketError
 
 __all__ = ["SecureTransport", "SocketOptions", "SocketOptionsDict"]
@@ -125,12 +125,13 @@ def parse_options(
             field = _SPELLINGS.get(key) if isinstance(key, str) else None
             if field is None:
                 known = ", ".join(repr(name) for name in _SPELLINGS)
-                raise SocketError(f"unknown option {key!r}: the options are {known}")
+                raise SocketError(f"unknown option {quote_input(key)}: the options are {known}")
             if value is None:
                 continue
             if field in given:
                 raise SocketError(
-                    f"option {field!r} is given twice, as {spelt[field]!r} and as {key!r}: "
+                    f"option {field!r} is given twice, as {quote_input(spelt[field])} and as "
+                    f"{quote_input(key)}: "
                     "give it once"
                 )
             given[field] = value
@@ -141,11 +142,13 @@ def parse_options(
 def _check(given: Mapping[str, object]) -> SocketOptions:
     secure = given.get("secure_transport", "off")
     if secure not in _SECURE_TRANSPORTS or not isinstance(secure, str):
-        raise SocketError(f"secure_transport must be 'off', 'on' or 'starttls', got {secure!r}")
+        raise SocketError(
+            f"secure_transport must be 'off', 'on' or 'starttls', got {quote_input(secure)}"
+        )
     allow_half_open = given.get("allow_half_open", False)
     if not isinstance(allow_half_open, bool):
         raise SocketError(
-            f"allow_half_open must be True or False, got {allow_half_open!r} "
+            f"allow_half_open must be True or False, got {quote_input(allow_half_open)} "
             f"({type(allow_half_open).__name__})"
         )
     sni = given.get("sni")
@@ -164,14 +167,29 @@ def _check(given: Mapping[str, object]) -> SocketOptions:
     return SocketOptions(secure, allow_half_open, sni, alpn)
 
 
+# The ALPN extension's protocol name list: each name with its length byte (RFC 7301).
+_MAX_ALPN_LIST: Final = 65535
+
+
 def _check_alpn(alpn: object) -> tuple[str, ...]:
     if isinstance(alpn, str | bytes) or not isinstance(alpn, list | tuple):
         raise SocketError(
-            f"alpn must be a list of protocol names such as ['h2', 'http/1.1'], got {alpn!r}"
+            "alpn must be a list of protocol names such as ['h2', 'http/1.1'], got "
+            f"{quote_input(alpn)}"
         )
+    total = 0
     for name in alpn:
         if not isinstance(name, str):
-            raise SocketError(f"alpn protocol names must be strings, got {name!r}")
-        if not name or len(name.encode()) > 255:
-            raise SocketError(f"alpn protocol names must be 1 to 255 bytes long, got {name!r}")
+            raise SocketError(f"alpn protocol names must be strings, got {quote_input(name)}")
+        size = len(name.encode())
+        if not 1 <= size <= 255:
+            raise SocketError(
+                f"alpn protocol names must be 1 to 255 bytes long, got {quote_input(name)}"
+            )
+        total += 1 + size
+    if total > _MAX_ALPN_LIST:
+        raise SocketError(
+            f"alpn lists {len(alpn)} protocol names, {total} bytes in the TLS handshake: "
+            f"the limit is {_MAX_ALPN_LIST} (RFC 7301)"
+        )
     return tuple(alpn)
