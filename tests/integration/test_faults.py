@@ -7,6 +7,7 @@ every future the test touched is settled at the end; every wait is bounded.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import socket
@@ -34,6 +35,7 @@ from tests.integration.contract import plain_tcp
 from tests.peers.scripted import (
     ScriptedPeer,
     delay,
+    fin,
     hanging_address,
     refusing_address,
     script,
@@ -223,6 +225,27 @@ async def test_aborting_the_writable_releases_writes_blocked_by_a_peer_that_neve
         await settle(sock.close())
         assert settled_exception(sock.closed) is None
         assert_settled(sock, *writes)
+
+
+async def test_a_fin_inside_a_byob_reads_element_fails_that_read_and_closes_cleanly() -> None:
+    # Four bytes make one 'i' element; the fifth starts another, which the FIN leaves
+    # unfinished while a read waits on it: that read fails with the Streams Standard's
+    # TypeError (close() with part of an element pending), and the connection, which
+    # ended cleanly, closes cleanly.
+    async with ScriptedPeer(script(send(b"\x01\x00\x00\x00\x02"), delay(0.2), fin())) as peer:
+        sock = connect(peer.address)
+        await peer.accept()
+        reader = sock.readable.get_reader(mode="byob")
+        async with asyncio.timeout(WITHIN):
+            first = await reader.read(memoryview(array.array("i", [0] * 4)))
+        assert first.value.tolist() == [1]
+        second = reader.read(memoryview(array.array("i", [0] * 4)))
+        error = await rejection(second)
+        assert isinstance(error, TypeError)
+        assert "too few bytes to fill the last element" in str(error)
+        await settle(sock.closed)
+        assert settled_exception(sock.closed) is None
+        assert_settled(sock)
 
 
 async def test_a_peer_that_resets_right_after_accepting_fails_the_socket() -> None:

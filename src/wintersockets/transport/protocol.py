@@ -787,7 +787,13 @@ class StreamBridge(asyncio.BaseProtocol):
         if controller is None:
             self._read_end = _EOF
             return
-        controller.close()
+        try:
+            controller.close()
+        except TypeError:
+            # A BYOB read into a view of multi-byte elements holds part of an element: the
+            # spec's close() errors the stream with this TypeError (the read rejects with
+            # it) and throws it at the source. The connection itself ended cleanly.
+            return
         if controller._pending_pull_intos:
             respond_to_current_byob_request(controller, 0)
 
