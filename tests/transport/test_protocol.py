@@ -316,6 +316,25 @@ async def test_writable_abort_sends_fin() -> None:
         await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
+async def test_a_fin_we_cannot_send_on_a_reset_connection_ends_it_with_the_error() -> None:
+    # The peer resets the connection before our transport has read of it (reading is
+    # paused), then the writable is aborted: the FIN's shutdown() fails (ENOTCONN). That
+    # ends the connection as the transport would, and every promise settles.
+    async with serve() as peer:
+        sock = await opened(peer.address, allow_half_open=True)
+        conn = await peer.accept()
+        bridge = bridge_of(sock)
+        bridge._pause_reading()  # so the reset stays in the kernel, unread
+        conn.fin()
+        conn.rst()
+        await asyncio.sleep(0.05)
+        writer = sock.writable.get_writer()
+        await asyncio.wait_for(writer.abort("stop"), TIMEOUT)
+        with pytest.raises(SocketError, match="broke") as info:
+            await asyncio.wait_for(sock.close(), TIMEOUT)
+        assert isinstance(info.value.__cause__, OSError)
+
+
 # -- half-close (decision 3) -----------------------------------------------------------------
 
 

@@ -433,7 +433,7 @@ class Socket:
         flush = bridge.close_writable()
         if flush is not None:
             mark_as_handled(flush)
-        elif self._machine.write is WRITE_SHUT:
+        elif self._machine.write is WRITE_SHUT or bridge.writable_status() != "closing":
             bridge.close_transport()
         # Otherwise the application's own close of the writable is under way; its sink
         # close arrives in the closing state and closes the connection.

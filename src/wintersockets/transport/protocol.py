@@ -651,7 +651,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance = 0
             return None
         except OSError as exc:
-            self._read_failed(exc)
+            self._failed_now(exc)
             return None
         if not data:
             return None  # EOF: the transport reads it too, and reports it
@@ -675,7 +675,7 @@ class StreamBridge(asyncio.BaseProtocol):
             self._read_now_allowance = 0
             return 0
         except OSError as exc:
-            self._read_failed(exc)
+            self._failed_now(exc)
             return 0
         self._read_now_allowance -= nbytes
         if nbytes and not self._switchable and not self._reading_paused:
@@ -722,7 +722,7 @@ class StreamBridge(asyncio.BaseProtocol):
         except ssl.SSLZeroReturnError:
             self._tls_closed()
         except OSError as exc:  # ssl.SSLError included
-            self._read_failed(exc)
+            self._failed_now(exc)
         if total:
             self._read_now_allowance -= total
             self._pause_reading()
@@ -742,9 +742,10 @@ class StreamBridge(asyncio.BaseProtocol):
         self.eof_received()
         transport.close()
 
-    def _read_failed(self, exc: OSError) -> None:
-        # The transport would have met this error: end the connection as it would. (A read
-        # at once is only made while the transport is open: see _read_fd.)
+    def _failed_now(self, exc: OSError) -> None:
+        # A call we made on the connection ourselves (a read at once, a shutdown) met this
+        # error, which the transport would have met: end the connection as it would, with
+        # connection_lost reporting it. (Only called while the transport is open.)
         self._fd = -1
         self._sync_error = exc
         transport = self._transport
@@ -982,7 +983,10 @@ class StreamBridge(asyncio.BaseProtocol):
         """
         transport = self._transport
         if transport is not None and not transport.is_closing() and transport.can_write_eof():
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except OSError as exc:  # the connection is gone already (reset: ENOTCONN)
+                self._failed_now(exc)
 
     def close_transport(self) -> None:
         """Close the transport after it flushes; ``connection_lost`` follows.
