@@ -8,11 +8,14 @@ Each seed draws a sequence of steps from both sides, interleaved:
   timeout of a millisecond or ten;
 * the peer sends, sends FIN, resets, stops reading, resumes reading.
 
-Then the peer reads again and the socket is closed. Every future the sequence made, and
-``opened`` and ``closed``, must settle; ``opened`` and ``closed`` must never be cancelled
-(a timed-out await cancels only itself); the loop must log nothing (no "never retrieved",
-no protocol error). Seeds 1292 and 3880 found a close() that never settled on the default
-loop (a FIN that could not be sent after the peer's reset); the ranges keep them.
+Then the peer reads again and the socket is closed. The same runs over TLS, where the
+peer's "FIN" is its close (close_notify; TLS cannot half-close on asyncio).
+
+Every future the sequence made, and ``opened`` and ``closed``, must settle; ``opened``
+and ``closed`` must never be cancelled (a timed-out await cancels only itself); the loop
+must log nothing (no "never retrieved", no protocol error). Seeds 1292 and 3880 found a
+close() that never settled on the default loop (a FIN that could not be sent after the
+peer's reset); the ranges keep them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from typing import Any
 import pytest
 
 from tests.integration.assertions import WITHIN
+from tests.peers.scripted import PeerConnection as ScriptedConnection
+from tests.peers.scripted import ScriptedPeer
+from tests.peers.tls_certs import TLSCerts, trusting
 from tests.socket.peer import Peer, PeerConnection, serve
 from wintersockets.connector.connector import connect
 from wintersockets.errors import SocketError
@@ -40,10 +46,40 @@ PEER_STEPS = ("send", "fin", "reset", "stop reading", "resume reading")
 SEEDS_PER_TEST = 100
 
 
+class TLSPeerSide:
+    """A TLS peer connection with the plain peer's steps ("fin" closes: no half-close)."""
+
+    def __init__(self, conn: ScriptedConnection) -> None:
+        self._conn = conn
+
+    def _do(self, step: Callable[..., object], *args: object) -> None:
+        # Once closed or reset, asyncio's TLS transport has nothing left to call.
+        with contextlib.suppress(AttributeError, OSError, RuntimeError):
+            if not self._conn.lost:
+                step(*args)
+
+    def send(self, data: bytes) -> None:
+        self._do(self._conn.transport.write, data)
+
+    def fin(self) -> None:
+        self._do(self._conn.close)
+
+    def rst(self) -> None:
+        self._do(self._conn.rst)
+
+    def stop_reading(self) -> None:
+        self._do(self._conn.stop_reading)
+
+    def resume_reading(self) -> None:
+        self._do(self._conn.resume_reading)
+
+
 class Sequence:
     """One seed's socket, peer connection, and the futures its steps made."""
 
-    def __init__(self, rnd: random.Random, sock: Socket, conn: PeerConnection) -> None:
+    def __init__(
+        self, rnd: random.Random, sock: Socket, conn: PeerConnection | TLSPeerSide
+    ) -> None:
         self.rnd = rnd
         self.sock = sock
         self.conn = conn
@@ -165,3 +201,19 @@ async def test_random_fault_sequences_settle_everything(first: int) -> None:
     async with serve() as peer:
         for seed in range(first, first + SEEDS_PER_TEST):
             await run_seed(peer, seed)
+
+
+@pytest.mark.parametrize("first", [0, 100])
+async def test_random_fault_sequences_over_tls_settle_everything(
+    tls_certs: TLSCerts, first: int
+) -> None:
+    connector = trusting(tls_certs)
+    async with ScriptedPeer(ssl=tls_certs.server_context()) as peer:
+        for seed in range(first, first + SEEDS_PER_TEST):
+            rnd = random.Random(seed)
+            sock = connector.connect(
+                peer.address, secure_transport="on", allow_half_open=rnd.random() < 0.5
+            )
+            sequence = Sequence(rnd, sock, TLSPeerSide(await peer.accept()))
+            await sequence.run()
+            await sequence.check()
