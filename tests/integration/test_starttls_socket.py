@@ -11,9 +11,12 @@ for the server's TLS layer, then serves TLS with a scripted
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -479,6 +482,113 @@ async def test_aborting_the_writable_while_start_tls_flushes_fails_both_sockets(
             assert_socket_error(error, match="the writable stream was aborted", cause=None)
         assert not sock.upgraded
         assert_settled(tls, sock, *writes)
+
+
+# -- random sequences around the upgrade ------------------------------------------------------
+
+UPGRADE_STEPS = (
+    "read", "start_tls", "close old", "close tls", "abort old writer", "write old",
+    "sleep", "await tls opened", "release old reader", "peer reset", "peer close",
+    "write tls", "read tls", "abort tls writer", "peer sends",
+)  # fmt: skip
+
+
+async def run_upgrade_sequence(seed: int, certs: TLSCerts, peer: StartTLSPeer) -> None:
+    """Usually the dialogue and start_tls() first, then random steps of both sides; every
+    future must settle, and neither socket's opened or closed may end up cancelled."""
+    rnd = random.Random(seed)
+    sock = trusting(certs).connect(
+        peer.address, secure_transport="starttls", allow_half_open=rnd.random() < 0.5
+    )
+    futures: list[asyncio.Future[Any]] = []
+    steps: list[str] = []
+    tls: Socket | None = None
+    writer = sock.writable.get_writer()
+    futures.append(writer.write(COMMAND))
+    reader: Any = None
+    tls_writer: Any = None
+    if rnd.random() < 0.7:
+        reader = sock.readable.get_reader()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(WITHIN):
+                got = b""
+                while len(got) < len(peer.go_ahead):
+                    result = await reader.read()
+                    if result.done:
+                        break
+                    got += result.value
+        tls = sock.start_tls()
+        steps.append("dialogue, start_tls")
+    for _ in range(rnd.randint(1, 8)):
+        step = rnd.choice(UPGRADE_STEPS)
+        steps.append(step)
+        conn = peer._connections[-1] if peer._connections else None
+        # Misuse refused at once (a released lock, a closed socket) is part of the game.
+        with contextlib.suppress(SocketError, TypeError, ValueError):
+            if step == "read":
+                if reader is None:
+                    reader = sock.readable.get_reader()
+                futures.append(reader.read())
+            elif step == "start_tls" and tls is None:
+                tls = sock.start_tls()
+            elif step == "close old":
+                futures.append(sock.close())
+            elif step == "close tls" and tls is not None:
+                futures.append(tls.close())
+            elif step == "abort old writer":
+                futures.append(writer.abort("sequence"))
+            elif step == "write old":
+                futures.append(writer.write(b"x" * rnd.randint(1, 200_000)))
+            elif step == "sleep":
+                await asyncio.sleep(rnd.choice([0, 0.005, 0.02]))
+            elif step == "await tls opened" and tls is not None:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(0.02):
+                        await tls.opened
+            elif step == "release old reader" and reader is not None:
+                reader.release_lock()
+                reader = None
+            elif step in ("write tls", "abort tls writer") and tls is not None:
+                if tls_writer is None:
+                    tls_writer = tls.writable.get_writer()
+                if step == "write tls":
+                    futures.append(tls_writer.write(b"s" * rnd.randint(1, 300_000)))
+                else:
+                    futures.append(tls_writer.abort("sequence"))
+            elif step == "read tls" and tls is not None:
+                futures.append(tls.readable.get_reader().read())
+            elif step.startswith("peer") and conn is not None and conn._transport is not None:
+                if conn.lost:
+                    continue
+                with contextlib.suppress(AttributeError, OSError, RuntimeError):
+                    if step == "peer reset":
+                        conn.rst()
+                    elif step == "peer close":
+                        conn.close()
+                    else:
+                        conn.transport.write(b"q" * rnd.randint(1, 100_000))
+    futures.append(sock.close())
+    sockets = [sock] if tls is None else [sock, tls]
+    if tls is not None:
+        futures.append(tls.close())
+    every = futures + [f for each in sockets for f in (each.opened, each.closed)]
+    _, pending = await asyncio.wait(every, timeout=WITHIN)
+    assert not pending, f"seed {seed}: {len(pending)} never settled after {steps}: {sockets}"
+    for each in sockets:
+        assert not each.opened.cancelled(), (seed, steps)
+        assert not each.closed.cancelled(), (seed, steps)
+    for future in every:
+        if not future.cancelled():
+            future.exception()
+
+
+@pytest.mark.parametrize("first", [0, 100])
+async def test_random_sequences_around_the_upgrade_settle_everything(
+    tls_certs: TLSCerts, first: int
+) -> None:
+    async with StartTLSPeer(tls_certs.server_context()) as peer:
+        for seed in range(first, first + 100):
+            await run_upgrade_sequence(seed, tls_certs, peer)
 
 
 # -- synchronous errors ----------------------------------------------------------------------
