@@ -76,7 +76,9 @@ class PeerConnection(asyncio.Protocol):
         self._t.close()
 
     def rst(self) -> None:
-        """Reset the connection: close with SO_LINGER 0."""
+        """Reset the connection: close with SO_LINGER 0 (nothing if it is closed already)."""
+        if self.lost.done() or self._t.is_closing():
+            return
         sock = self._t.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self._t.abort()
