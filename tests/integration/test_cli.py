@@ -33,6 +33,16 @@ def error_lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
     return result.stderr.decode().splitlines()
 
 
+def connect_command(address: str, loop: str) -> subprocess.Popen[bytes]:
+    """``wintersockets connect ADDRESS --loop LOOP`` with all three standard streams piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "wintersockets", "connect", address, "--loop", loop],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 @contextlib.contextmanager
 def reaped(client: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
     """``client``, killed and reaped on the way out if it is still running."""
@@ -271,12 +281,7 @@ def test_connect_exits_1_with_one_line_when_stdout_is_closed() -> None:
 def test_connect_exits_130_on_sigint_without_a_traceback(loop: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
         address = f"127.0.0.1:{silent.getsockname()[1]}"
-        client = subprocess.Popen(
-            [sys.executable, "-m", "wintersockets", "connect", address, "--loop", loop],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        client = connect_command(address, loop)
         with reaped(client):
             assert client.stderr is not None
             assert client.stderr.readline().startswith(b"connected to ")
@@ -293,12 +298,7 @@ def test_sigint_gives_up_on_input_a_peer_that_stopped_reading_has_not_taken(loop
     # for the bytes the peer never takes (it would, by decision 4, without the abort).
     with socket.create_server(("127.0.0.1", 0)) as listener:
         address = f"127.0.0.1:{listener.getsockname()[1]}"
-        client = subprocess.Popen(
-            [sys.executable, "-m", "wintersockets", "connect", address, "--loop", loop],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        client = connect_command(address, loop)
         with reaped(client):
             conn, _ = listener.accept()  # and never read from it
             with conn:
