@@ -85,33 +85,33 @@ class SharedPromise(asyncio.Future[T]):
 
     def set_result(self, result: T, /) -> None:
         super().set_result(result)
-        followers = getattr(self, "_followers", None)
-        if followers is not None:
-            self._followers = None
-            for follower in followers:
-                if not follower.done():
-                    follower.set_result(result)
+        for follower in self._take_followers() or ():
+            follower.set_result(result)
 
     def set_exception(self, exception: type | BaseException, /) -> None:
         super().set_exception(exception)
-        followers = getattr(self, "_followers", None)
+        followers = self._take_followers()
         if followers is not None:
-            self._followers = None
             error = self.exception()
             assert error is not None
             for follower in followers:
-                if not follower.done():
-                    follower.set_exception(error)
+                follower.set_exception(error)
 
     def cancel(self, msg: Any | None = None) -> bool:
         if not super().cancel(msg):
             return False
-        followers = getattr(self, "_followers", None)
-        if followers is not None:
-            self._followers = None
-            for follower in followers:
-                follower.cancel(msg)
+        for follower in self._take_followers() or ():
+            follower.cancel(msg)
         return True
+
+    def _take_followers(self) -> list[asyncio.Future[T]] | None:
+        # The followers still waiting (their awaits not cancelled), which this promise now
+        # settles; None if it was never awaited while pending.
+        followers = getattr(self, "_followers", None)
+        if followers is None:
+            return None
+        self._followers = None
+        return [f for f in followers if not f.done()]
 
 
 def new_shared_promise() -> SharedPromise[Any]:
