@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.assertions import WITHIN
+from tests.integration.assertions import settle
 from tests.peers.scripted import PeerConnection as ScriptedConnection
 from tests.peers.scripted import ScriptedPeer
 from tests.peers.tls_certs import TLSCerts, trusting
@@ -183,14 +183,12 @@ class Sequence:
 
     async def check(self) -> None:
         sock = self.sock
-        every = [*self.futures, sock.opened, sock.closed]
-        _, pending = await asyncio.wait(every, timeout=WITHIN)
-        assert not pending, f"{len(pending)} future(s) never settled after {self.steps}: {sock!r}"
+        try:
+            await settle(*self.futures, sock)
+        except AssertionError as exc:
+            raise AssertionError(f"after {self.steps}, {sock!r}: {exc}") from None
         assert not sock.opened.cancelled(), self.steps
         assert not sock.closed.cancelled(), self.steps
-        for future in every:
-            if not future.cancelled():
-                future.exception()
 
 
 async def run_seed(peer: Peer, seed: int) -> None:

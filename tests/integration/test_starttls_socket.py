@@ -571,15 +571,13 @@ async def run_upgrade_sequence(seed: int, certs: TLSCerts, peer: StartTLSPeer) -
     sockets = [sock] if tls is None else [sock, tls]
     if tls is not None:
         futures.append(tls.close())
-    every = futures + [f for each in sockets for f in (each.opened, each.closed)]
-    _, pending = await asyncio.wait(every, timeout=WITHIN)
-    assert not pending, f"seed {seed}: {len(pending)} never settled after {steps}: {sockets}"
+    try:
+        await settle(*futures, *sockets)
+    except AssertionError as exc:
+        raise AssertionError(f"seed {seed}, after {steps}, {sockets}: {exc}") from None
     for each in sockets:
         assert not each.opened.cancelled(), (seed, steps)
         assert not each.closed.cancelled(), (seed, steps)
-    for future in every:
-        if not future.cancelled():
-            future.exception()
 
 
 @pytest.mark.parametrize("first", [0, 100])
