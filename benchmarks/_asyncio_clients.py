@@ -21,6 +21,7 @@ from benchmarks._servers import HEADER, encode_count
 __all__ = [
     "CLIENT_CHUNK",
     "PING",
+    "floor_connect",
     "raw_buffered_download",
     "raw_connect",
     "raw_idle_memory",
@@ -357,6 +358,73 @@ async def streams_connect(
         # The server closes at once, so closing may meet a reset: closed either way.
         with contextlib.suppress(ConnectionResetError, BrokenPipeError, ssl.SSLError):
             await writer.wait_closed()
+        done += 1
+    seconds = watch.elapsed()
+    expect("connects", done, connects)
+    return Transfer(done, seconds)
+
+
+class _FloorSocket:
+    """The least an API whose ``connect()`` returns at once can do per connection.
+
+    Two futures (``opened``, ``closed``), a protocol that settles them, and a task that
+    opens the connection in the background, which a synchronous ``connect()`` needs
+    (the spec's ``connect()`` returns the socket before connecting). No streams, no
+    validation, no state: what it costs above the raw client is the floor for any Python
+    implementation of the Sockets API on that loop.
+    """
+
+    __slots__ = ("_task", "_transport", "closed", "opened")
+
+    def __init__(self, port: int, context: ssl.SSLContext | None) -> None:
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self._transport: asyncio.BaseTransport | None = None
+        self._task = loop.create_task(self._open(loop, port, context))
+
+    async def _open(
+        self, loop: asyncio.AbstractEventLoop, port: int, context: ssl.SSLContext | None
+    ) -> None:
+        try:
+            await loop.create_connection(
+                lambda: _FloorProtocol(self),
+                HOST,
+                port,
+                ssl=context,
+                server_hostname=_server_hostname(context),
+            )
+        except Exception as exc:
+            _settle(self.opened, exc)
+
+    def close(self) -> asyncio.Future[None]:
+        if self._transport is not None:
+            self._transport.close()
+        return self.closed
+
+
+class _FloorProtocol(asyncio.Protocol):
+    def __init__(self, sock: _FloorSocket) -> None:
+        self._sock = sock
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._sock._transport = transport
+        _settle(self._sock.opened, None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        _settle(self._sock.closed, None)
+
+
+async def floor_connect(
+    port: int, connects: int, context: ssl.SSLContext | None = None
+) -> Transfer:
+    """Open and close ``connects`` connections through :class:`_FloorSocket`."""
+    done = 0
+    watch = Stopwatch()
+    for _ in range(connects):
+        sock = _FloorSocket(port, context)
+        await sock.opened
+        await sock.close()
         done += 1
     seconds = watch.elapsed()
     expect("connects", done, connects)

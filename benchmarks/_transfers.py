@@ -21,6 +21,8 @@ __all__ = ["connect_benchmark", "transfer_benchmarks"]
 MIB = 1024 * 1024
 RAW = "raw Protocol"
 STREAMS = "asyncio streams"
+# A bare background task and two futures: the least a connect() that returns at once costs.
+FLOOR = "floor: task + 2 futures"
 
 
 def transfer_benchmarks(
@@ -92,6 +94,7 @@ def connect_benchmark(
         [
             Variant(RAW, rate(p(aio.raw_connect, port, count, context)), baseline=True),
             Variant(STREAMS, rate(p(aio.streams_connect, port, count, context)), baseline=True),
+            Variant(FLOOR, rate(p(aio.floor_connect, port, count, context)), baseline=True),
             Variant("wintersockets", rate(p(ws.ws_connect_close, open_socket, port, count))),
         ],
         raw=RAW,

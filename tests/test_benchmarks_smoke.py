@@ -79,7 +79,7 @@ async def test_raw_and_streams_pingpong_count_round_trips(ports: ServerPorts) ->
 async def test_raw_and_streams_connects_open_and_close_each_connection(
     ports: ServerPorts,
 ) -> None:
-    for client in (aio.raw_connect, aio.streams_connect):
+    for client in (aio.raw_connect, aio.streams_connect, aio.floor_connect):
         transfer = await client(ports.accept_close, CONNECTS)
         assert transfer.units == CONNECTS
 
@@ -101,6 +101,7 @@ async def test_tls_baselines_count_every_byte_and_handshake(
     assert (await aio.streams_upload(ports.upload, SIZE, context)).units == SIZE
     assert (await aio.raw_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
     assert (await aio.streams_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
+    assert (await aio.floor_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
 
 
 async def test_queue_baselines_count_every_chunk() -> None:
