@@ -8,6 +8,7 @@ cancelled while awaiting it, as ``asyncio.timeout()`` does: for ``reader.closed`
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -92,6 +93,29 @@ async def test_a_cancelled_task_is_cancelled_at_once_and_the_promise_settles_lat
     assert not promise.done()
     promise.set_result(5)
     assert promise.result() == 5
+
+
+async def test_wait_for_cancels_the_promise_only_where_the_readme_says_it_does() -> None:
+    # Python 3.11's wait_for() cancels the future it was given when the time is up; from
+    # 3.12 on it awaits it under asyncio.timeout(), which cancels the await only.
+    promise = shared()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(promise, 0.01)
+    if sys.version_info < (3, 12):
+        assert promise.cancelled()
+        return
+    assert not promise.done()
+    promise.set_result(2)
+    assert await promise == 2
+
+
+async def test_wait_for_on_a_shielded_promise_leaves_it_pending_on_every_python() -> None:
+    promise = shared()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(promise), 0.01)
+    assert not promise.done()
+    promise.set_result(4)
+    assert await promise == 4
 
 
 async def test_writer_ready_stays_usable_after_an_await_timed_out() -> None:
