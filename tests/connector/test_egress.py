@@ -366,7 +366,9 @@ def v6_spelling(draw: st.DrawFn, address: ipaddress.IPv6Address) -> str:
     elif form == "upper":
         text = address.compressed.upper()
     elif form == "dotted":
-        head = ipaddress.IPv6Address(int(address) & ~0xFFFFFFFF).exploded.rsplit(":", 2)[0]
+        # The six high groups in hex (not from .exploded: Python 3.13 writes an
+        # IPv4-mapped address's last two groups dotted there), the low 32 bits dotted.
+        head = ":".join(f"{(int(address) >> (16 * (7 - i))) & 0xFFFF:04x}" for i in range(6))
         text = f"{head}:{ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)}"
     else:
         text = address.compressed
