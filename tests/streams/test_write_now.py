@@ -70,6 +70,26 @@ async def test_a_write_taken_at_once_is_complete_when_write_returns() -> None:
     assert writer.ready is ready  # below the high-water mark: backpressure never turned on
 
 
+async def test_writes_taken_at_once_share_one_fulfilled_future() -> None:
+    sink = Sink()
+    writer = (await _stream(sink)).get_writer()
+    first = writer.write(b"ab")
+    second = writer.write(b"cd")
+    assert first is second  # only identity tells them apart
+    assert not first.cancel()  # settled: nobody can cancel it for the others
+    assert first.done()
+    assert not first.cancelled()
+    assert first.exception() is None
+    called: list[asyncio.Future[None]] = []
+    first.add_done_callback(called.append)
+    second.add_done_callback(called.append)
+    await flush_async_events()
+    assert called == [first, first]
+    await first
+    await second  # settled: awaiting returns at once
+    assert sink.now == [b"ab", b"cd"]
+
+
 async def test_a_chunk_reaching_the_high_water_mark_replaces_the_ready_promise() -> None:
     sink = Sink()
     writer = (await _stream(sink)).get_writer()

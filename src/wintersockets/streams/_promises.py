@@ -5,7 +5,8 @@ resolved with", "upon fulfillment", "mark as handled". Every stream module uses 
 helpers and nothing else, so two guarantees live here and only here:
 
 * a promise is a future created when the operation is called, so the operation's effects
-  happen at call time, as in the spec;
+  happen at call time, as in the spec (writes a sink takes at once through ``write_now``
+  share one fulfilled future: see ``create_writable_stream``);
 * a promise the spec marks as handled never produces asyncio's "exception was never
   retrieved" log;
 * a promise a stream or socket keeps and hands out again (``closed``, ``ready``,

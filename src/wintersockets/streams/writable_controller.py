@@ -86,6 +86,7 @@ class WritableStreamDefaultController:
         "_stream",
         "_write_algorithm",
         "_write_now",
+        "_written_at_once",
     )
 
     _abort_algorithm: Callable[[object], object] | None
@@ -99,6 +100,9 @@ class WritableStreamDefaultController:
     _settles_sync_writes_at_once: bool
     # Not in the spec: see create_writable_stream's write_now.
     _write_now: WriteNow | None
+    # The fulfilled promise every write taken by write_now at once returns (made on first
+    # use): creating and settling a future per write costs as much as the rest of it.
+    _written_at_once: asyncio.Future[None] | None
     _queue: deque[tuple[Any, float]]
     _queue_total_size: float
     _started: bool
@@ -183,6 +187,7 @@ def set_up_writable_stream_default_controller(
     controller._pipe_waiter = None
     controller._settles_sync_writes_at_once = settle_sync_writes_at_once
     controller._write_now = write_now
+    controller._written_at_once = None
     controller._stream = stream
     stream._controller = controller
     reset_queue(controller)

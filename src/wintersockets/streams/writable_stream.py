@@ -222,7 +222,9 @@ def create_writable_stream(
     complete; or ``(size, pending)`` if it is written but the write completes when the
     awaitable ``pending`` does. The stream ends as the spec's steps would leave it: the
     write's promise settled or in flight, the ready promise replaced when ``size``
-    reaches the high-water mark. It must not touch the stream.
+    reaches the high-water mark. It must not touch the stream. The promises of writes
+    completed at once are one fulfilled future, returned again for each: awaiting it,
+    its result and its callbacks are those of a new one; only ``is`` tells them apart.
     """
     assert is_non_negative_number(high_water_mark)
     stream = WritableStream.__new__(WritableStream)

@@ -286,11 +286,15 @@ def writable_stream_default_writer_write(
             # high-water mark: a new, pending ready promise), ProcessWrite, the write's
             # fulfillment steps (DequeueValue, UpdateBackpressure: off again, that ready
             # promise resolved; AdvanceQueueIfNeeded finds nothing queued).
-            promise: asyncio.Future[None] = _Future(loop=controller._loop)
             if size >= controller._strategy_hwm:
                 writer._ready_promise = FULFILLED_PROMISE
-            promise.set_result(None)
-            return promise
+            # The write's promise, fulfilled: one future serves every such write, which
+            # only its identity could tell (see create_writable_stream).
+            written = controller._written_at_once
+            if written is None:
+                written = controller._written_at_once = _Future(loop=controller._loop)
+                written.set_result(None)
+            return written
     size_algorithm = controller._strategy_size_algorithm
     if size_algorithm is not None:
         # WritableStreamDefaultControllerGetChunkSize, inlined for the usual case.
@@ -320,7 +324,7 @@ def writable_stream_default_writer_write(
         return promise_rejected_with(stream._stored_error)
     # WritableStreamAddWriteRequest, inlined (its asserts hold: we hold the lock and the
     # state is "writable").
-    promise = _Future(loop=controller._loop)
+    promise: asyncio.Future[None] = _Future(loop=controller._loop)
     stream._write_requests.append(promise)
     writable_stream_default_controller_write(controller, chunk, chunk_size)
     return promise
