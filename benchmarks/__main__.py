@@ -22,6 +22,10 @@ in the same run, on the default loop and on uvloop, and prints medians and ratio
                            [--loops asyncio,uvloop] [--quick]
       TLS download, upload and handshakes against loop.create_connection(ssl=...)
 
+  python -m benchmarks.instructions [--loops asyncio,uvloop] [--small 1000] [--large 6000]
+      instructions per ping-pong round trip and per connect+close, counted by valgrind
+      (deterministic: for A/B work on the hot paths; needs valgrind installed)
+
 --quick shrinks every size so all three finish in about a minute (a smoke run; its
 numbers are too small to compare). See benchmarks/README.md for how to read the output.
 """
