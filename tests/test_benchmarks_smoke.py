@@ -8,12 +8,15 @@ Nothing here looks at how fast anything was.
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from benchmarks import _asyncio_clients as aio
 from benchmarks import _ws_clients as ws
-from benchmarks import sockets, streams, tls
+from benchmarks import instructions, sockets, streams, tls
 from benchmarks._harness import (
     Benchmark,
     BenchmarkError,
@@ -285,3 +288,18 @@ def test_tls_command_prints_a_table_and_targets(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "== TLS on asyncio" in out
     assert "TLS handshakes >= 0.9x raw" in out
+
+
+def test_every_client_the_instruction_counts_run_completes_alone(ports: ServerPorts) -> None:
+    # benchmarks.instructions runs each in its own process, under valgrind; here, without.
+    for job, client in instructions.CLIENTS:
+        port = ports.echo if job == "pingpong" else ports.accept_close
+        completed = subprocess.run(
+            [sys.executable, "-m", "benchmarks._count_client", "uvloop", job, client, str(port),
+             str(CONNECTS)],
+            capture_output=True,
+            check=False,
+            timeout=60,
+            cwd=Path(__file__).parent.parent,  # where the benchmarks package is
+        )  # fmt: skip
+        assert completed.returncode == 0, (job, client, completed.stderr.decode())
