@@ -9,6 +9,7 @@ two runs made seconds apart, which cancels most of the drift between repetitions
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import statistics
@@ -37,6 +38,7 @@ __all__ = [
     "format_report",
     "format_targets",
     "loop_kinds",
+    "loop_kinds_or_exit",
     "median_ratio",
     "new_loop",
     "rate",
@@ -330,6 +332,14 @@ def loop_kinds(spec: str) -> list[str]:
         if kind not in LOOP_KINDS:
             raise ValueError(f"unknown loop {kind!r}: use asyncio, uvloop or both")
     return kinds
+
+
+def loop_kinds_or_exit(parser: argparse.ArgumentParser, spec: str) -> list[str]:
+    """:func:`loop_kinds` for a command line: a bad ``--loops`` exits with usage."""
+    try:
+        return loop_kinds(spec)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:

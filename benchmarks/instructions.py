@@ -20,7 +20,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from benchmarks._harness import emit, loop_kinds
+from benchmarks._harness import emit, loop_kinds_or_exit
 from benchmarks._servers import ServerPorts, running_servers
 
 __all__ = ["CLIENTS", "main", "per_message"]
@@ -84,10 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Count each client's instructions per message on each loop and print a table."""
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        kinds = loop_kinds(args.loops)
-    except ValueError as exc:
-        parser.error(str(exc))
+    kinds = loop_kinds_or_exit(parser, args.loops)
     if args.large <= args.small or args.small < 1:
         parser.error("--large must exceed --small, and --small be at least 1")
     if shutil.which("valgrind") is None:

@@ -22,7 +22,7 @@ from benchmarks._harness import (
     Variant,
     emit,
     format_report,
-    loop_kinds,
+    loop_kinds_or_exit,
     rate,
     run_group,
     run_on_loop,
@@ -164,10 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run the benchmarks on each loop and print the report."""
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        kinds = loop_kinds(args.loops)
-    except ValueError as exc:
-        parser.error(str(exc))
+    kinds = loop_kinds_or_exit(parser, args.loops)
     only = [b.strip() for b in str(args.only).split(",") if b.strip()]
     unknown = [b for b in only if b not in BENCHMARKS]
     if unknown:

@@ -35,7 +35,7 @@ from benchmarks._harness import (
     emit,
     expect,
     format_report,
-    loop_kinds,
+    loop_kinds_or_exit,
     run_group,
     run_on_loop,
 )
@@ -295,10 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loops", default="asyncio,uvloop", help="asyncio,uvloop (default both)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args(argv)
-    try:
-        kinds = loop_kinds(args.loops)
-    except ValueError as exc:
-        parser.error(str(exc))
+    kinds = loop_kinds_or_exit(parser, args.loops)
     quick = bool(args.quick)
     chunks = args.chunks if args.chunks is not None else (50_000 if quick else 1_000_000)
     objects = args.streams if args.streams is not None else (2_000 if quick else 10_000)

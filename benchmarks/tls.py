@@ -25,7 +25,7 @@ from benchmarks._harness import (
     Target,
     emit,
     format_report,
-    loop_kinds,
+    loop_kinds_or_exit,
     run_group,
     run_on_loop,
 )
@@ -126,10 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loops", default="asyncio,uvloop", help="asyncio,uvloop (default both)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     args = parser.parse_args(argv)
-    try:
-        kinds = loop_kinds(args.loops)
-    except ValueError as exc:
-        parser.error(str(exc))
+    kinds = loop_kinds_or_exit(parser, args.loops)
     quick = bool(args.quick)
     size_mib = args.size_mib if args.size_mib is not None else (16 if quick else 256)
     handshakes = args.handshakes if args.handshakes is not None else (50 if quick else 500)
