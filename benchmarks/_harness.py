@@ -1,8 +1,11 @@
 """Running, repeating and reporting benchmarks: the parts every benchmark shares.
 
 A benchmark is a list of *variants* (raw asyncio, asyncio streams, wintersockets, ...) that
-do the same job. Each repetition runs every variant once, in order (A B C, A B C, ...), so
-a slow spell on a shared machine hits all of them alike. The report gives the median of the
+do the same job. Each repetition runs every variant once, so a slow spell on a shared
+machine hits all of them alike, in an order rotated by one each time (A B C, B C A,
+C A B, ...), so that no variant always runs right after the same one (what ran just before
+can change a download by a third: the peer's state, the kernel's buffers, the heap). The
+report gives the median of the
 repetitions and, for ratios, the median of the per-repetition ratios: each ratio compares
 two runs made seconds apart, which cancels most of the drift between repetitions.
 """
@@ -191,8 +194,10 @@ async def run_group(benchmark: Benchmark, repeat: int, run_timeout: float) -> Gr
     either way the other variants go on.
     """
     results = {v.name: VariantResult(v.name) for v in benchmark.variants}
-    for _ in range(repeat):
-        for variant in benchmark.variants:
+    variants = list(benchmark.variants)
+    for repetition in range(repeat):
+        shift = repetition % len(variants) if variants else 0
+        for variant in variants[shift:] + variants[:shift]:
             result = results[variant.name]
             if result.status is not None:
                 continue

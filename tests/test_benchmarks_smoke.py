@@ -209,7 +209,9 @@ async def test_run_group_interleaves_and_reports_unavailable_and_failing_variant
         raw="raw Protocol",
     )
     group = await run_group(bench, repeat=3, run_timeout=5.0)
-    assert order == ["A", "B"] * 3
+    # The order rotates by one each repetition (A B missing broken, B missing broken A,
+    # missing broken A B); the two failed variants are not run again.
+    assert order == ["A", "B", "B", "A", "A", "B"]
     assert group.results["wintersockets"].values == [95.0] * 3
     assert group.results["missing"].status == (
         "n/a (not implemented: wintersockets has no connect yet)"
@@ -220,6 +222,26 @@ async def test_run_group_interleaves_and_reports_unavailable_and_failing_variant
     rows = "\n".join(format_group(group))
     assert "0.95x" in rows
     assert "n/a (not implemented" in rows
+
+
+async def test_run_group_rotates_the_order_so_no_variant_always_follows_the_same_one() -> None:
+    order: list[str] = []
+
+    def tracked(name: str) -> Callable[[], Awaitable[float]]:
+        async def run() -> float:
+            order.append(name)
+            return 1.0
+
+        return run
+
+    bench = Benchmark(
+        "download",
+        "download",
+        "MB/s",
+        [Variant(name, tracked(name), baseline=True) for name in "ABC"],
+    )
+    await run_group(bench, repeat=4, run_timeout=5.0)
+    assert "".join(order) == "ABC" + "BCA" + "CAB" + "ABC"
 
 
 async def test_a_failing_baseline_stops_the_run() -> None:
