@@ -15,30 +15,36 @@ from typing import Any
 from benchmarks import _asyncio_clients as aio
 from benchmarks import _ws_clients as ws
 from benchmarks._harness import Transfer, run_on_loop
+from benchmarks._servers import ServerPorts
+from benchmarks._transfers import FLOOR, RAW, STREAMS
 from benchmarks._ws_api import ws_connect
 
-__all__ = ["main"]
+__all__ = ["JOBS", "main", "port_for"]
 
 Job = Callable[[int, int], Coroutine[Any, Any, Transfer]]
 
+# Each (job, client) pair with its client, in the order benchmarks.instructions prints them;
+# the client names are the variants' names in benchmarks.sockets.
+JOBS: dict[tuple[str, str], Job] = {
+    ("pingpong", RAW): aio.raw_pingpong,
+    ("pingpong", STREAMS): aio.streams_pingpong,
+    ("pingpong", "wintersockets"): lambda port, n: ws.ws_pingpong(ws_connect(), port, n),
+    ("connect", RAW): aio.raw_connect,
+    ("connect", STREAMS): aio.streams_connect,
+    ("connect", FLOOR): aio.floor_connect,
+    ("connect", "wintersockets"): lambda port, n: ws.ws_connect_close(ws_connect(), port, n),
+}
 
-def _jobs() -> dict[tuple[str, str], Job]:
-    connect = ws_connect()
-    return {
-        ("pingpong", "raw Protocol"): aio.raw_pingpong,
-        ("pingpong", "asyncio streams"): aio.streams_pingpong,
-        ("pingpong", "wintersockets"): lambda port, n: ws.ws_pingpong(connect, port, n),
-        ("connect", "raw Protocol"): aio.raw_connect,
-        ("connect", "asyncio streams"): aio.streams_connect,
-        ("connect", "floor: task + 2 futures"): aio.floor_connect,
-        ("connect", "wintersockets"): lambda port, n: ws.ws_connect_close(connect, port, n),
-    }
+
+def port_for(ports: ServerPorts, job: str) -> int:
+    """The server ``job`` talks to: the echo server, or the one that closes on accept."""
+    return ports.echo if job == "pingpong" else ports.accept_close
 
 
 def main(argv: list[str]) -> int:
     """Run the job the arguments name; return the exit status."""
     kind, job, client, port, count = argv
-    run = _jobs()[(job, client)]
+    run = JOBS[(job, client)]
     run_on_loop(kind, lambda: run(int(port), int(count)))
     return 0
 

@@ -5,9 +5,9 @@ do the same job. Each repetition runs every variant once, so a slow spell on a s
 machine hits all of them alike, in an order rotated by one each time (A B C, B C A,
 C A B, ...), so that no variant always runs right after the same one (what ran just before
 can change a download by a third: the peer's state, the kernel's buffers, the heap). The
-report gives the median of the
-repetitions and, for ratios, the median of the per-repetition ratios: each ratio compares
-two runs made seconds apart, which cancels most of the drift between repetitions.
+report gives the median of the repetitions and, for ratios, the median of the
+per-repetition ratios: each ratio compares two runs made seconds apart, which cancels most
+of the drift between repetitions.
 """
 
 from __future__ import annotations

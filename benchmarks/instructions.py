@@ -20,21 +20,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from benchmarks._count_client import JOBS, port_for
 from benchmarks._harness import emit, loop_kinds_or_exit
-from benchmarks._servers import ServerPorts, running_servers
+from benchmarks._servers import running_servers
 
 __all__ = ["CLIENTS", "main", "per_message"]
 
-# (job, client) pairs, in the order printed; each is a client of benchmarks._count_client.
-CLIENTS = (
-    ("pingpong", "raw Protocol"),
-    ("pingpong", "asyncio streams"),
-    ("pingpong", "wintersockets"),
-    ("connect", "raw Protocol"),
-    ("connect", "asyncio streams"),
-    ("connect", "floor: task + 2 futures"),
-    ("connect", "wintersockets"),
-)
+# (job, client) pairs, in the order printed.
+CLIENTS = tuple(JOBS)
 _COLLECTED = re.compile(rb"Collected : (\d+)")
 
 
@@ -64,10 +57,6 @@ def per_message(kind: str, job: str, client: str, port: int, small: int, large: 
     return (high - low) / (large - small)
 
 
-def _port(ports: ServerPorts, job: str) -> int:
-    return ports.echo if job == "pingpong" else ports.accept_close
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.instructions",
@@ -95,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             lines = [f"== instructions per message on {kind} (callgrind, user space) =="]
             baseline: dict[str, float] = {}
             for job, client in CLIENTS:
-                count = per_message(kind, job, client, _port(ports, job), args.small, args.large)
+                port = port_for(ports, job)
+                count = per_message(kind, job, client, port, args.small, args.large)
                 baseline.setdefault(job, count)  # the first client of each job is raw
                 unit = "per round trip" if job == "pingpong" else "per connect+close"
                 lines.append(

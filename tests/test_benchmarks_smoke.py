@@ -17,6 +17,7 @@ import pytest
 from benchmarks import _asyncio_clients as aio
 from benchmarks import _ws_clients as ws
 from benchmarks import instructions, sockets, streams, tls
+from benchmarks._count_client import port_for
 from benchmarks._harness import (
     Benchmark,
     BenchmarkError,
@@ -315,7 +316,7 @@ def test_tls_command_prints_a_table_and_targets(capsys: pytest.CaptureFixture[st
 def test_every_client_the_instruction_counts_run_completes_alone(ports: ServerPorts) -> None:
     # benchmarks.instructions runs each in its own process, under valgrind; here, without.
     for job, client in instructions.CLIENTS:
-        port = ports.echo if job == "pingpong" else ports.accept_close
+        port = port_for(ports, job)
         completed = subprocess.run(
             [sys.executable, "-m", "benchmarks._count_client", "uvloop", job, client, str(port),
              str(CONNECTS)],
