@@ -7,10 +7,13 @@ broken socket fails the test with a message instead of hanging it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from wintersockets.errors import SocketError
@@ -24,10 +27,12 @@ __all__ = [
     "assert_bytes_received",
     "assert_clear_message",
     "assert_echo",
+    "assert_freed",
     "assert_pending",
     "assert_settled",
     "assert_socket_error",
     "close_and_settle",
+    "collector_off",
     "open_fds",
     "outcome",
     "read_all",
@@ -243,3 +248,23 @@ async def assert_echo(
 def open_fds() -> int:
     """How many file descriptors this process has open."""
     return len(os.listdir("/proc/self/fd"))
+
+
+@contextlib.contextmanager
+def collector_off() -> Iterator[None]:
+    """Turn the garbage collector off: inside, only reference counting frees objects."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def assert_freed(ref: weakref.ref[Any]) -> None:
+    """Assert the object ``ref`` refers to is gone (under :func:`collector_off`: freed at
+    once, so it was in no reference cycle)."""
+    obj = ref()
+    if obj is not None:
+        holders = [type(h).__name__ for h in gc.get_referrers(obj)]
+        raise AssertionError(f"{obj!r} is still alive, held by {holders}")

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Awaitable, Callable
 
-from tests.integration.assertions import WITHIN, open_fds, settle, settled_exception
+from tests.integration.assertions import (
+    WITHIN,
+    assert_freed,
+    collector_off,
+    open_fds,
+    settle,
+    settled_exception,
+)
 from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_reply
 from tests.peers.openssl_server import OpenSSLServer, stalling_server
 from tests.peers.scripted import ScriptedPeer
@@ -118,3 +126,27 @@ async def test_start_tls_upgrades_leak_nothing(tls_certs: TLSCerts) -> None:
             await conn.wait_closed()
 
         await count_leaks(cycle)
+
+
+async def test_both_sockets_of_an_upgrade_are_freed_by_reference_counting(
+    tls_certs: TLSCerts,
+) -> None:
+    connector = trusting(tls_certs)
+    async with StartTLSPeer(tls_certs.server_context()) as peer:
+        with collector_off():
+            sock = connector.connect(peer.address, secure_transport="starttls")
+            await sock.writable.get_writer().write(COMMAND)
+            await read_reply(sock, peer.go_ahead)
+            tls = sock.start_tls()
+            conn = await peer.accept()
+            async with asyncio.timeout(WITHIN):
+                await tls.opened
+                await settle(tls.close(), sock.closed)
+                await conn.wait_eof()
+            conn.transport.abort()
+            await conn.wait_closed()
+            plain, secure = weakref.ref(sock), weakref.ref(tls)
+            del sock, tls
+            await asyncio.sleep(0)
+            assert_freed(plain)
+            assert_freed(secure)

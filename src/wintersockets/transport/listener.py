@@ -39,3 +39,37 @@ class BridgeListener(Protocol):
         ``error`` is the ``SocketError`` the streams were errored with; its ``__cause__``
         is the transport's exception.
         """
+
+
+class _Gone:
+    """The listener of a bridge whose connection is over: it hears nothing more.
+
+    Once the transport is lost or handed over, the socket is in a final state and what
+    the bridge could still report (a late cancel of the readable, a writable closing)
+    changes nothing. Swapping the socket for this breaks the socket ↔ bridge reference
+    cycle, so both are freed by reference counting when the application lets go of the
+    socket, instead of waiting for the garbage collector.
+    """
+
+    __slots__ = ()
+
+    def connection_made(self) -> None:
+        pass
+
+    def peer_fin(self) -> None:
+        pass
+
+    def readable_cancelled(self) -> None:
+        pass
+
+    def writable_closing(self) -> None:
+        pass
+
+    def writable_done(self) -> None:
+        pass
+
+    def connection_ended(self, error: SocketError | None) -> None:
+        pass
+
+
+GONE: BridgeListener = _Gone()

@@ -76,6 +76,7 @@ from wintersockets.streams.writable_stream import (
 
 from .chunks import encode_chunk
 from .errors import broken_error, closed_error, describe
+from .listener import GONE
 
 if TYPE_CHECKING:
     from wintersockets.streams.writable_controller import WritableStreamDefaultController
@@ -519,6 +520,8 @@ class StreamBridge(asyncio.BaseProtocol):
         self._outgoing.clear()
         self._outgoing_head = 0
         self._listener.connection_ended(error)
+        # The socket is in a final state now: let go of it (see GONE).
+        self._listener = GONE
 
     # -- the readable's underlying source ----------------------------------------------------
 
@@ -1080,6 +1083,7 @@ class StreamBridge(asyncio.BaseProtocol):
         """Give up the transport (for ``start_tls``); the bridge hears no more of it."""
         transport, self._transport = self._transport, None
         self._detached = True
+        self._listener = GONE
         return transport
 
 
