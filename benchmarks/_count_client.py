@@ -28,7 +28,12 @@ Job = Callable[[int, int], Coroutine[Any, Any, Transfer]]
 JOBS: dict[tuple[str, str], Job] = {
     ("pingpong", RAW): aio.raw_pingpong,
     ("pingpong", STREAMS): aio.streams_pingpong,
-    ("pingpong", "wintersockets"): lambda port, n: ws.ws_pingpong(ws_connect(), port, n),
+    ("pingpong", "wintersockets default reader"): lambda port, n: ws.ws_pingpong(
+        ws_connect(), port, n
+    ),
+    ("pingpong", "wintersockets BYOB reader"): lambda port, n: ws.ws_byob_pingpong(
+        ws_connect(), port, n
+    ),
     ("connect", RAW): aio.raw_connect,
     ("connect", STREAMS): aio.streams_connect,
     ("connect", FLOOR): aio.floor_connect,

@@ -33,6 +33,7 @@ from benchmarks._ws_api import (
 __all__ = [
     "OpenSocket",
     "ws_byob_download",
+    "ws_byob_pingpong",
     "ws_connect_close",
     "ws_default_download",
     "ws_idle_memory",
@@ -141,6 +142,31 @@ async def ws_pingpong(open_socket: OpenSocket, port: int, pings: int) -> Transfe
             count += len(await _read_exactly(reader, len(PING), pending))
         seconds = watch.elapsed()
     expect("ping-pong bytes", count, pings * len(PING))
+    return Transfer(pings, seconds)
+
+
+async def ws_byob_pingpong(open_socket: OpenSocket, port: int, pings: int) -> Transfer:
+    """``pings`` round trips, each read whole by a BYOB read with ``min`` = 16 bytes.
+
+    A read with ``min`` is the streams spec's way to read an exact length (as
+    ``readexactly`` is asyncio streams'): it waits until the buffer holds 16 bytes.
+    """
+    n = len(PING)
+    view = memoryview(bytearray(n))
+    async with _open(open_socket, port) as sock:
+        writer = writer_of(sock)
+        reader = byob_reader(sock)
+        count = 0
+        watch = Stopwatch()
+        for _ in range(pings):
+            await writer.write(PING)
+            result = await reader.read(view, min=n)
+            if result.done:
+                raise ConnectionError(f"stream ended after {count} bytes")
+            view = result.value
+            count += len(view)
+        seconds = watch.elapsed()
+    expect("ping-pong bytes", count, pings * n)
     return Transfer(pings, seconds)
 
 

@@ -132,6 +132,7 @@ async def test_wintersockets_upload_is_confirmed_by_the_sink(ports: ServerPorts)
 async def test_wintersockets_pingpong_and_connects_count(ports: ServerPorts) -> None:
     opener = _plain_opener()
     assert (await ws.ws_pingpong(opener, ports.echo, PINGS)).units == PINGS
+    assert (await ws.ws_byob_pingpong(opener, ports.echo, PINGS)).units == PINGS
     assert (await ws.ws_connect_close(opener, ports.accept_close, CONNECTS)).units == CONNECTS
     assert await ws.ws_idle_memory(opener, ports.echo, SOCKETS) > 0
 
