@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.streams.support import flush_async_events
-from wintersockets.streams._promises import SharedPromise
+from wintersockets.streams._promises import SharedPromise, shared_promise
 from wintersockets.streams.readable_stream import ReadableStream
 from wintersockets.streams.writable_stream import WritableStream
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.both_loops
 
 
 def shared() -> SharedPromise[int]:
-    return SharedPromise(loop=asyncio.get_running_loop())
+    return shared_promise(asyncio.get_running_loop())
 
 
 async def timed_out(awaitable: asyncio.Future[Any]) -> bool:

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 from wintersockets.errors import SocketError
-from wintersockets.streams._promises import SharedPromise, as_exception, mark_as_handled
+from wintersockets.streams._promises import as_exception, mark_as_handled, shared_promise
 from wintersockets.transport.errors import closed_error, connect_error
 from wintersockets.transport.protocol import StreamBridge
 
@@ -154,8 +154,8 @@ class Socket:
         # _reject(), the only way either is ever rejected: it retrieves the exception at
         # once, which costs no done-callback on the way).
         # Shared promises: a task cancelled while awaiting one cancels its wait only.
-        opened: asyncio.Future[SocketInfo] = SharedPromise(loop=loop)
-        closed: asyncio.Future[None] = SharedPromise(loop=loop)
+        opened: asyncio.Future[SocketInfo] = shared_promise(loop)
+        closed: asyncio.Future[None] = shared_promise(loop)
         self._opened = opened
         self._closed = closed
         # With opened_by_connection_made, the opener's last step is the transport's

@@ -62,8 +62,8 @@ class SharedPromise(asyncio.Future[T]):
     there (``asyncio.wait_for(asyncio.shield(promise), t)``).
     """
 
-    # Unset until a pending await needs it (no __init__ of our own: one call less to make
-    # each promise).
+    # Made by shared_promise(), which sets _followers: a Python __init__ would cost a call
+    # per promise, and reading an unset slot (getattr with a default) raises inside.
     __slots__ = ("_followers",)
 
     _followers: list[asyncio.Future[T]] | None
@@ -72,7 +72,7 @@ class SharedPromise(asyncio.Future[T]):
         if self.done():
             return super().__await__()
         follower: asyncio.Future[T] = self.get_loop().create_future()
-        followers = getattr(self, "_followers", None)
+        followers = self._followers
         if followers is None:
             self._followers = [follower]
         else:
@@ -86,38 +86,45 @@ class SharedPromise(asyncio.Future[T]):
 
     def set_result(self, result: T, /) -> None:
         super().set_result(result)
-        for follower in self._take_followers() or ():
-            follower.set_result(result)
+        followers = self._followers
+        if followers is not None:
+            self._followers = None
+            for follower in followers:
+                if not follower.done():  # its await was cancelled
+                    follower.set_result(result)
 
     def set_exception(self, exception: type | BaseException, /) -> None:
         super().set_exception(exception)
-        followers = self._take_followers()
+        followers = self._followers
         if followers is not None:
+            self._followers = None
             error = self.exception()
             assert error is not None
             for follower in followers:
-                follower.set_exception(error)
+                if not follower.done():
+                    follower.set_exception(error)
 
     def cancel(self, msg: Any | None = None) -> bool:
         if not super().cancel(msg):
             return False
-        for follower in self._take_followers() or ():
-            follower.cancel(msg)
+        followers = self._followers
+        if followers is not None:
+            self._followers = None
+            for follower in followers:
+                follower.cancel(msg)  # a no-op on a follower already done
         return True
 
-    def _take_followers(self) -> list[asyncio.Future[T]] | None:
-        # The followers still waiting (their awaits not cancelled), which this promise now
-        # settles; None if it was never awaited while pending.
-        followers = getattr(self, "_followers", None)
-        if followers is None:
-            return None
-        self._followers = None
-        return [f for f in followers if not f.done()]
+
+def shared_promise(loop: asyncio.AbstractEventLoop) -> SharedPromise[Any]:
+    """A new pending :class:`SharedPromise` on ``loop`` (the only way to make one)."""
+    promise: SharedPromise[Any] = SharedPromise(loop=loop)
+    promise._followers = None
+    return promise
 
 
 def new_shared_promise() -> SharedPromise[Any]:
     """[a new promise] that many may await (see :class:`SharedPromise`)."""
-    return SharedPromise(loop=get_loop())
+    return shared_promise(get_loop())
 
 
 def get_loop() -> asyncio.AbstractEventLoop:
