@@ -69,6 +69,7 @@ from wintersockets.connector.proxy import ProxySettings, parse_proxy_url, proxy_
 from wintersockets.errors import SocketError
 from wintersockets.socket.info import format_host_port
 from wintersockets.transport.errors import describe
+from wintersockets.transport.protocol import is_asyncio_loop
 
 # The Connector's machinery (importable, not public API).
 __all__: list[str] = []
@@ -185,7 +186,7 @@ async def connect_literal(
     """
     loop = asyncio.get_running_loop()
     try:
-        if type(loop).__module__.startswith("asyncio."):
+        if is_asyncio_loop(loop):
             transport = await _connect_socket_now(loop, protocol, info)
         else:
             transport, _ = await loop.create_connection(lambda: protocol, info[4][0], info[4][1])

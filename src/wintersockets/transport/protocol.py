@@ -130,6 +130,40 @@ _FD_UNKNOWN: Final = -2
 # In place of a descriptor: BYOB reads at once read the transport's SSLObject.
 _FD_TLS: Final = -3
 
+# Per class, what connection_made() learns from a transport's class (see _transport_kind),
+# and whether a loop is asyncio's own (see is_asyncio_loop): reading a class's __module__
+# and __qualname__ costs more than the dict lookup, and these run for every connection.
+_transport_kinds: dict[type, tuple[bool, int]] = {}
+_asyncio_loop_types: dict[type, bool] = {}
+
+
+def is_asyncio_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is one of asyncio's own event loops (not uvloop's, say)."""
+    kind = type(loop)
+    known = _asyncio_loop_types.get(kind)
+    if known is None:
+        known = _asyncio_loop_types[kind] = kind.__module__.startswith("asyncio.")
+    return known
+
+
+def _transport_kind(kind: type) -> tuple[bool, int]:
+    # (whether the bridge may switch read modes, the descriptor to start with): only the
+    # default loop's own transports read straight into bytes; see _PLAIN_TCP_TRANSPORTS
+    # and _TLS_TRANSPORTS for which may be read at once.
+    known = _transport_kinds.get(kind)
+    if known is None:
+        key = (kind.__module__, kind.__qualname__)
+        if key in _PLAIN_TCP_TRANSPORTS:
+            fd = _FD_UNKNOWN  # looked up by the first read made at once
+        elif key in _TLS_TRANSPORTS:
+            fd = _FD_TLS
+        else:
+            fd = -1
+        switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
+        known = _transport_kinds[kind] = (switchable, fd)
+    return known
+
+
 _scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
     weakref.WeakKeyDictionary()
 )
@@ -268,7 +302,7 @@ class StreamBridge(asyncio.BaseProtocol):
         """
         # The default loop's own transports may take the bridge as a plain Protocol (see
         # connection_made); any other loop's get a BufferedProtocol from the start.
-        switchable = SWITCH_READ_MODE and type(loop).__module__.startswith("asyncio.")
+        switchable = SWITCH_READ_MODE and is_asyncio_loop(loop)
         self: StreamBridge = object.__new__(_DataBridge if switchable else _BufferedBridge)
         self._listener = listener
         self._opened = opened
@@ -390,14 +424,7 @@ class StreamBridge(asyncio.BaseProtocol):
         # uvloop's transports do not subclass asyncio.Transport, but have its methods.
         self._transport = cast("asyncio.Transport", transport)
         self._half_closeable = self._transport.can_write_eof()
-        # Only the default loop's own socket transport reads straight into bytes.
-        kind = type(transport)
-        self._switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
-        key = (kind.__module__, kind.__qualname__)
-        if key in _PLAIN_TCP_TRANSPORTS:
-            self._fd = _FD_UNKNOWN  # looked up by the first BYOB read
-        elif key in _TLS_TRANSPORTS:
-            self._fd = _FD_TLS
+        self._switchable, self._fd = _transport_kind(type(transport))
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
         if self._held:
