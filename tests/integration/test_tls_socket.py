@@ -464,3 +464,33 @@ async def test_tls_through_a_proxy_verifies_the_destination_not_the_proxy(
         assert body == HELLO
     finally:
         await close_and_settle(sock)
+
+
+async def test_tls_info_is_the_same_on_every_connection_and_unverified_fields_stay_none(
+    tls_certs: TLSCerts, openssl_server: OpenSSLServer
+) -> None:
+    # The decoded certificate fields are kept per certificate; an unverified connection to
+    # the same server must still get none of them (getpeercert() decodes nothing then).
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    infos: list[TLSInfo] = []
+    for connector in (trusting(tls_certs), trusting(tls_certs), Connector(tls=unverified)):
+        sock = connector.connect(openssl_server.address, secure_transport="on", sni="localhost")
+        try:
+            tls = (await opened(sock)).tls
+            assert tls is not None
+            infos.append(tls)
+        finally:
+            await close_and_settle(sock)
+    first, second, third = infos
+    assert first == second
+    assert first.subject is not None
+    assert "DNS:localhost" in first.subject_alt_names
+    assert third.certificate == first.certificate
+    assert (third.subject, third.issuer, third.not_after, third.subject_alt_names) == (
+        None,
+        None,
+        None,
+        (),
+    )
