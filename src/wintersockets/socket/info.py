@@ -76,7 +76,8 @@ def tls_info(ssl_object: ssl.SSLObject) -> TLSInfo:
         fields = _decode(ssl_object.getpeercert() or {})
         if der is not None:
             if len(_certificate_fields) >= _CERTIFICATES_KEPT:
-                del _certificate_fields[next(iter(_certificate_fields))]  # the oldest
+                # Start over: one atomic step, safe with loops in several threads.
+                _certificate_fields.clear()
             _certificate_fields[(der, verified)] = fields
     subject, issuer, not_before, not_after, subject_alt_names = fields
     return TLSInfo(
@@ -96,7 +97,7 @@ _CertificateFields = tuple[
     str | None, str | None, datetime.datetime | None, datetime.datetime | None, tuple[str, ...]
 ]
 
-# The decoded fields of the certificates seen last, by (DER, verified): connecting to the
+# The decoded fields of the certificates seen lately, by (DER, verified): connecting to the
 # same server again (a pool, a retry) sees the same certificate, and decoding it costs
 # more than the rest of a TLSInfo (2% of a loopback handshake). Verification matters
 # because getpeercert() decodes nothing for an unverified certificate. All immutable.
