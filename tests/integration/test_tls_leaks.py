@@ -25,6 +25,8 @@ from tests.integration.test_starttls_socket import COMMAND, StartTLSPeer, read_r
 from tests.peers.openssl_server import OpenSSLServer, stalling_server
 from tests.peers.scripted import ScriptedPeer
 from tests.peers.tls_certs import TLSCerts, trusting
+from wintersockets.connector.connector import Connector
+from wintersockets.socket.socket import Socket
 
 CYCLES = 100
 WARM_UP = 5
@@ -107,23 +109,31 @@ async def test_tls_sockets_closed_during_the_handshake_leak_nothing(tls_certs: T
         await count_leaks(cycle)
 
 
+async def upgrade_and_close(connector: Connector, peer: StartTLSPeer) -> tuple[Socket, Socket]:
+    """Open a STARTTLS socket to ``peer``, upgrade it, close the TLS socket cleanly and
+    wait until the peer's side is gone; return the plain and the TLS socket."""
+    sock = connector.connect(peer.address, secure_transport="starttls")
+    await sock.writable.get_writer().write(COMMAND)
+    await read_reply(sock, peer.go_ahead)
+    tls = sock.start_tls()
+    conn = await peer.accept()
+    async with asyncio.timeout(WITHIN):
+        await tls.opened
+    await settle(tls.close(), sock.closed)
+    assert settled_exception(tls.closed) is None
+    async with asyncio.timeout(WITHIN):
+        await conn.wait_eof()
+    conn.transport.abort()
+    await conn.wait_closed()
+    return sock, tls
+
+
 async def test_start_tls_upgrades_leak_nothing(tls_certs: TLSCerts) -> None:
     connector = trusting(tls_certs)
     async with StartTLSPeer(tls_certs.server_context()) as peer:
 
         async def cycle() -> None:
-            sock = connector.connect(peer.address, secure_transport="starttls")
-            await sock.writable.get_writer().write(COMMAND)
-            await read_reply(sock, peer.go_ahead)
-            tls = sock.start_tls()
-            conn = await peer.accept()
-            async with asyncio.timeout(WITHIN):
-                await tls.opened
-            await settle(tls.close(), sock.closed)
-            assert settled_exception(tls.closed) is None
-            await conn.wait_eof()
-            conn.transport.abort()
-            await conn.wait_closed()
+            await upgrade_and_close(connector, peer)
 
         await count_leaks(cycle)
 
@@ -134,17 +144,7 @@ async def test_both_sockets_of_an_upgrade_are_freed_by_reference_counting(
     connector = trusting(tls_certs)
     async with StartTLSPeer(tls_certs.server_context()) as peer:
         with collector_off():
-            sock = connector.connect(peer.address, secure_transport="starttls")
-            await sock.writable.get_writer().write(COMMAND)
-            await read_reply(sock, peer.go_ahead)
-            tls = sock.start_tls()
-            conn = await peer.accept()
-            async with asyncio.timeout(WITHIN):
-                await tls.opened
-                await settle(tls.close(), sock.closed)
-                await conn.wait_eof()
-            conn.transport.abort()
-            await conn.wait_closed()
+            sock, tls = await upgrade_and_close(connector, peer)
             plain, secure = weakref.ref(sock), weakref.ref(tls)
             del sock, tls
             await asyncio.sleep(0)
