@@ -43,3 +43,12 @@ def test_harness_passes_a_clean_test(kind: str) -> None:
 async def test_async_tests_run_on_both_loops_outside_streams(loop_kind: str) -> None:
     loop = asyncio.get_running_loop()
     assert ("uvloop" in type(loop).__module__) == (loop_kind == "uvloop")
+
+
+async def test_tests_that_do_not_name_loop_kind_run_on_its_loop_too(
+    request: pytest.FixtureRequest,
+) -> None:
+    # loop_kind reaches the harness through the call spec, not as an argument.
+    kind = request.node.callspec.params["loop_kind"]
+    loop = asyncio.get_running_loop()
+    assert ("uvloop" in type(loop).__module__) == (kind == "uvloop")

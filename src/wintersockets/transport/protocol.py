@@ -523,6 +523,10 @@ class StreamBridge(asyncio.BaseProtocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._detached:
             return  # the connection belongs to whoever took it
+        if self._transport is None:
+            # Never connected: uvloop tells the protocol of a failed start_tls() handshake.
+            # The opener's exception reports it, with the reason (see tls_errors).
+            return
         self._transport = None
         self._fd = -1
         if exc is None:
@@ -538,7 +542,12 @@ class StreamBridge(asyncio.BaseProtocol):
             self._write_end is _OPEN if writable is None else writable._state == "writable"
         ):
             # Something can still fail with it: a write waiting to drain, or the writable.
-            writable_error = error or closed_error(self._name, "was closed")
+            writable_error = error or closed_error(
+                self._name,
+                "was closed before the writes queued were sent"
+                if drain is not None or self.unsent_writes()
+                else "was closed",
+            )
             if drain is not None:
                 self._drain = None
                 if not drain.done():
@@ -1001,9 +1010,48 @@ class StreamBridge(asyncio.BaseProtocol):
         what arrives in spite of the pause (already on its way) is queued in it and counted
         in :attr:`late_bytes`.
         """
+        if self._reading_paused:
+            self._take_received()
         self._held = True
         self._late_bytes = 0
         self._pause_reading()
+
+    def _take_received(self) -> None:
+        # Reading is paused, and the kernel may hold bytes received before start_tls() was
+        # called (on uvloop reading pauses after each BYOB read fills its buffer). A
+        # transport that kept reading would have queued them in the readable, up to its
+        # high-water mark, so read them into it now: else the TLS handshake would read
+        # them as if the server had sent them after start_tls().
+        if not self._read_open or self._holds_enough():
+            return
+        fd = self._fd
+        transport = self._transport
+        if fd == _FD_UNKNOWN and transport is not None:
+            sock = transport.get_extra_info("socket")
+            fd = self._fd = -1 if sock is None else sock.fileno()
+        if fd < 0 or transport is None or transport.is_closing():
+            return
+        while True:
+            try:
+                data = _read(fd, SCRATCH_SIZE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._failed_now(exc)
+                return
+            if not data:
+                return  # EOF: the transport reads it too, and reports it
+            self._deliver(data)
+            if self._holds_enough():
+                return
+
+    def _holds_enough(self) -> bool:
+        # Whether the readable (or, before it exists, the bytes kept for it) holds as much
+        # as reading pauses at.
+        controller = self._read_controller
+        if controller is None:
+            return self._early_size >= READ_HIGH_WATER_MARK
+        return controller._queue_total_size >= READ_HIGH_WATER_MARK
 
     def shutdown_write(self) -> None:
         """Send FIN after what the transport holds, if the transport can half-close.
