@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pytest
 
@@ -21,6 +22,8 @@ from wintersockets.socket.socket import Socket
 from wintersockets.streams.byob_reader import ReadableStreamBYOBReader
 from wintersockets.transport import protocol
 from wintersockets.transport.protocol import READ_HIGH_WATER_MARK, SCRATCH_SIZE
+
+T = TypeVar("T")
 
 
 async def open_paused(
@@ -180,3 +183,78 @@ async def test_reads_made_at_once_yield_to_the_loop_after_their_allowance(
         stretches = [b - a for a, b in itertools.pairwise(seen)]
         assert max(stretches) <= 2 * READ_HIGH_WATER_MARK + allowance + 2 * SCRATCH_SIZE
         await sock.close()
+
+
+class ReadCounter:
+    """Counts the reads made at once (``os.read``/``os.readv`` on the socket), and how
+    many of them found nothing."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.made = 0
+        self.missed = 0
+        read, readv = protocol._read, protocol._readv
+
+        def counted_read(fd: int, n: int) -> bytes:
+            return self._count(lambda: read(fd, n))
+
+        def counted_readv(fd: int, buffers: Sequence[memoryview]) -> int:
+            return self._count(lambda: readv(fd, buffers))
+
+        monkeypatch.setattr(protocol, "_read", counted_read)
+        monkeypatch.setattr(protocol, "_readv", counted_readv)
+
+    def _count(self, call: Callable[[], T]) -> T:
+        self.made += 1
+        try:
+            return call()
+        except BlockingIOError:
+            self.missed += 1
+            raise
+
+
+async def exchange(sock: Socket, kind: str, message: bytes) -> bytes:
+    """Read one reply of ``len(message)`` bytes with a ``kind`` reader."""
+    reply = bytearray()
+    if kind == "byob":
+        reader = sock.readable.get_reader(mode="byob")
+        result = await reader.read(memoryview(bytearray(len(message))), min=len(message))
+        reply += result.value
+        reader.release_lock()
+    else:
+        default_reader = sock.readable.get_reader()
+        while len(reply) < len(message):
+            chunk = await default_reader.read()
+            assert not chunk.done
+            reply += chunk.value
+        default_reader.release_lock()
+    return bytes(reply)
+
+
+@pytest.mark.parametrize("kind", ["byob", "default"])
+async def test_slow_replies_cost_a_failing_read_per_probe_not_per_message(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # Request and response where each reply comes after the reader asked for it: a read
+    # made at once finds nothing. After READ_NOW_MISSES such misses in a row, only every
+    # READ_NOW_PROBE-th message tries again.
+    counter = ReadCounter(monkeypatch)
+    messages = 3 * protocol.READ_NOW_PROBE
+    async with serve() as peer:
+        sock = await opened(peer.address)
+        conn = await peer.accept()
+        writer = sock.writable.get_writer()
+        for i in range(messages):
+            message = b"%015d\n" % i
+            await writer.write(message)
+            request = conn.wait_received(len(message) * (i + 1))
+            reply = asyncio.ensure_future(exchange(sock, kind, message))
+            async with asyncio.timeout(TIMEOUT):
+                await request
+                await asyncio.sleep(0.001)  # the reader is waiting by now
+                conn.send(message)
+                assert await reply == message
+        writer.release_lock()
+        await sock.close()
+    limit = protocol.READ_NOW_MISSES + messages // protocol.READ_NOW_PROBE + 1
+    assert limit < messages // 4  # far below one failing read per message
+    assert counter.missed <= limit, (counter.made, counter.missed)
