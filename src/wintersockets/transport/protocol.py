@@ -697,10 +697,14 @@ class StreamBridge(asyncio.BaseProtocol):
         fd = self._fd
         if fd == -1 or fd == _FD_TLS or not self._may_read_now():
             return -1
+        return self._socket_fd() if fd == _FD_UNKNOWN else fd
+
+    def _socket_fd(self) -> int:
+        # The plain TCP socket's descriptor, looked up once; -1 if there is none.
+        fd = self._fd
         if fd == _FD_UNKNOWN:
             transport = self._transport
-            assert transport is not None
-            sock = transport.get_extra_info("socket")
+            sock = None if transport is None else transport.get_extra_info("socket")
             fd = self._fd = -1 if sock is None else sock.fileno()
         return fd
 
@@ -1064,11 +1068,8 @@ class StreamBridge(asyncio.BaseProtocol):
         # them as if the server had sent them after start_tls().
         if not self._read_open or self._holds_enough():
             return
-        fd = self._fd
+        fd = self._socket_fd()
         transport = self._transport
-        if fd == _FD_UNKNOWN and transport is not None:
-            sock = transport.get_extra_info("socket")
-            fd = self._fd = -1 if sock is None else sock.fileno()
         if fd < 0 or transport is None or transport.is_closing():
             return
         while True:
