@@ -97,11 +97,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if not inspect.iscoroutinefunction(fn):
         return None
     funcargs = pyfuncitem.funcargs
-    # loop_kind is parametrized directly, not a fixture: pytest 9 keeps it in the call
-    # spec only (pytest 8 also put it in funcargs, which tests that name it still get).
+    # loop_kind is parametrized directly (pytest_generate_tests), not a fixture: pytest 9
+    # hands it over in the call spec only, not in funcargs.
     callspec = getattr(pyfuncitem, "callspec", None)
-    params = callspec.params if callspec is not None else {}
-    kind = str(params.get("loop_kind", funcargs.get("loop_kind", "asyncio")))
+    kind = "asyncio" if callspec is None else str(callspec.params.get("loop_kind", "asyncio"))
     params = inspect.signature(fn).parameters
     kwargs = {name: funcargs[name] for name in params if name in funcargs}
     run_checked(kind, fn, kwargs)
