@@ -107,6 +107,38 @@ async def test_byob_read_fills_the_callers_buffer_directly() -> None:
         await asyncio.wait_for(sock.close(), TIMEOUT)
 
 
+async def test_default_reads_take_the_bytes_the_transport_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On both loops a waiting default read makes the bridge a plain Protocol, so the
+    # transport hands it the bytes it read (as a BufferedProtocol, they would be copied
+    # out of a buffer of ours).
+    calls = {"data_received": 0, "buffer_updated": 0}
+    for name in calls:
+        method = getattr(StreamBridge, name)
+
+        def counted(
+            self: StreamBridge, arg: Any, _name: str = name, _method: Any = method
+        ) -> None:
+            calls[_name] += 1
+            _method(self, arg)
+
+        monkeypatch.setattr(StreamBridge, name, counted)
+    async with serve() as peer:
+        sock = await opened(peer.address)
+        conn = await peer.accept()
+        reader = sock.readable.get_reader()
+        for i in range(3):
+            read = reader.read()
+            await asyncio.sleep(0.01)  # the read waits when the data arrives
+            assert isinstance(bridge_of(sock), asyncio.Protocol)
+            conn.send(b"message %d" % i)
+            result = await asyncio.wait_for(read, TIMEOUT)
+            assert result.value == b"message %d" % i
+        assert calls == {"data_received": 3, "buffer_updated": 0}
+        await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
 async def test_byob_reads_of_a_large_transfer_reassemble_exactly() -> None:
     async with serve() as peer:
         sock = await opened(peer.address)

@@ -132,6 +132,12 @@ _PLAIN_TCP_TRANSPORTS: Final = frozenset(
 _TLS_TRANSPORTS: Final = frozenset(
     {("asyncio.sslproto", "_SSLProtocolTransport"), ("uvloop.loop", "_SSLProtocolTransport")}
 )
+# Eager transports that take either kind of protocol: set_protocol() tells them which
+# (uvloop's restarts reading for it; see StreamBridge._become).
+# Measured (16-byte ping-pong, default reader, uvloop, 15 interleaved pairs): 0.92x ->
+# 0.96x asyncio streams as a plain Protocol, which spares a Python call and a slice per
+# read; default-reader downloads unchanged within the noise.
+_SWITCHABLE_EAGER_TRANSPORTS: Final = frozenset({("uvloop.loop", "TCPTransport")})
 _read: Final = os.read
 _readv: Final = os.readv
 _FD_UNKNOWN: Final = -2
@@ -141,7 +147,7 @@ _FD_TLS: Final = -3
 # Per class, what connection_made() learns from a transport's class (see _transport_kind),
 # and whether a loop is asyncio's own (see is_asyncio_loop): reading a class's __module__
 # and __qualname__ costs more than the dict lookup, and these run for every connection.
-_transport_kinds: dict[type, tuple[bool, int]] = {}
+_transport_kinds: dict[type, tuple[bool, bool, int]] = {}
 _asyncio_loop_types: dict[type, bool] = {}
 
 
@@ -154,10 +160,14 @@ def is_asyncio_loop(loop: asyncio.AbstractEventLoop) -> bool:
     return known
 
 
-def _transport_kind(kind: type) -> tuple[bool, int]:
-    # (whether the bridge may switch read modes, the descriptor to start with): only the
-    # default loop's own transports read straight into bytes; see _PLAIN_TCP_TRANSPORTS
-    # and _TLS_TRANSPORTS for which may be read at once.
+def _transport_kind(kind: type) -> tuple[bool, bool, int]:
+    # (whether the bridge may switch read modes, whether the transport is eager, the
+    # descriptor to start with). asyncio's own transports and uvloop's TCP transport take
+    # the bridge as either kind of protocol: a plain Protocol for default reads (the
+    # transport makes the bytes), a BufferedProtocol for BYOB reads. Eager transports are
+    # all but asyncio's own: they read again at once while data is there (libuv does), and
+    # a default read made at once costs less than theirs (see _bytes_now). See
+    # _PLAIN_TCP_TRANSPORTS and _TLS_TRANSPORTS for which may be read at once.
     known = _transport_kinds.get(kind)
     if known is None:
         key = (kind.__module__, kind.__qualname__)
@@ -167,8 +177,9 @@ def _transport_kind(kind: type) -> tuple[bool, int]:
             fd = _FD_TLS
         else:
             fd = -1
-        switchable = SWITCH_READ_MODE and kind.__module__.startswith("asyncio.")
-        known = _transport_kinds[kind] = (switchable, fd)
+        eager = not kind.__module__.startswith("asyncio.")
+        switchable = SWITCH_READ_MODE and (not eager or key in _SWITCHABLE_EAGER_TRANSPORTS)
+        known = _transport_kinds[kind] = (switchable, eager, fd)
     return known
 
 
@@ -208,6 +219,7 @@ class StreamBridge(asyncio.BaseProtocol):
         "_decrypt_into",
         "_detached",
         "_drain",
+        "_eager",
         "_early",
         "_early_size",
         "_eof_seen",
@@ -280,7 +292,10 @@ class StreamBridge(asyncio.BaseProtocol):
     _scratch: memoryview | None
     # The TLS transport's SSLObject.read(n, buffer), once a read at once needed it.
     _decrypt_into: Callable[[int, memoryview], int] | None
+    # Whether the transport may take the bridge as either kind of protocol (see _become).
     _switchable: bool
+    # Whether the transport reads again at once while data is there (see _transport_kind).
+    _eager: bool
     # An error a read made at once met; the transport is aborted and ends with it.
     _sync_error: OSError | None
     _transport: asyncio.Transport | None
@@ -315,7 +330,8 @@ class StreamBridge(asyncio.BaseProtocol):
             loop: the running loop.
         """
         # The default loop's own transports may take the bridge as a plain Protocol (see
-        # connection_made); any other loop's get a BufferedProtocol from the start.
+        # connection_made); any other loop's get a BufferedProtocol from the start (uvloop's
+        # TCP transport takes a plain Protocol later, for default reads: see _pull).
         switchable = SWITCH_READ_MODE and is_asyncio_loop(loop)
         self: StreamBridge = object.__new__(_DataBridge if switchable else _BufferedBridge)
         self._listener = listener
@@ -344,6 +360,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._scratch = None
         self._decrypt_into = None
         self._switchable = False
+        self._eager = True
         self._sync_error = None
         self._writable = None
         self._write_controller = None
@@ -440,7 +457,7 @@ class StreamBridge(asyncio.BaseProtocol):
         # uvloop's transports do not subclass asyncio.Transport, but have its methods.
         self._transport = cast("asyncio.Transport", transport)
         self._half_closeable = self._transport.can_write_eof()
-        self._switchable, self._fd = _transport_kind(type(transport))
+        self._switchable, self._eager, self._fd = _transport_kind(type(transport))
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
         if self._held:
@@ -489,9 +506,7 @@ class StreamBridge(asyncio.BaseProtocol):
             controller = self._read_controller
             assert controller is not None
             respond_to_current_byob_request(controller, nbytes)
-            if not controller._pending_pull_intos and (
-                not self._switchable or self._fd == _FD_TLS
-            ):
+            if not controller._pending_pull_intos and (self._eager or self._fd == _FD_TLS):
                 # Without another BYOB read pending, the transport's next read would land in
                 # the scratch buffer and be copied twice: uvloop (like most transports) reads
                 # again at once while data is there, and a TLS transport decrypts what it
@@ -615,7 +630,7 @@ class StreamBridge(asyncio.BaseProtocol):
         if (
             self._fd != -1
             and self._read_now_allowance > 0
-            and (controller._pending_pull_intos or not self._switchable)
+            and (controller._pending_pull_intos or self._eager)
             and self._read_now()
         ):
             return
@@ -712,11 +727,11 @@ class StreamBridge(asyncio.BaseProtocol):
         """:meth:`_read_now` for a default read: a new ``bytes``, or ``None``.
 
         Measured (128 MiB downloads, interleaved): on uvloop, whose transport reads into
-        our scratch buffer and copies out, reading into a new bytes here is faster (0.77x
+        a buffer of its own or ours and copies out, reading into a new bytes here is faster (0.77x
         raw -> 0.82x); on the default loop, whose transport reads into a new bytes itself,
         it is slower (0.8x -> 0.6x), so there the read waits for the loop.
         """
-        if self._switchable:
+        if not self._eager:
             return None
         fd = self._read_fd()
         if fd < 0:
@@ -758,7 +773,7 @@ class StreamBridge(asyncio.BaseProtocol):
             return 0
         self._read_now_allowance -= nbytes
         self._read_now_misses = 0
-        if nbytes and not self._switchable and not self._reading_paused:
+        if nbytes and self._eager and not self._reading_paused:
             self._pause_reading()  # as buffer_updated() does, for uvloop
         return nbytes
 
