@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 baseline.setdefault(job, count)  # the first client of each job is raw
                 unit = "per round trip" if job == "pingpong" else "per connect+close"
                 lines.append(
-                    f"  {job:<9} {client:<28} {count:>10,.0f} {unit:<18} "
+                    f"  {job:<9} {client:<31} {count:>10,.0f} {unit:<18} "
                     f"{count / baseline[job]:5.2f}x raw"
                 )
             emit(lines)
