@@ -614,7 +614,8 @@ class StreamBridge(asyncio.BaseProtocol):
                 self._pause_reading()
             return
         controller.enqueue(data)
-        self._pause_reading_if_full()
+        if controller._queue_total_size >= READ_HIGH_WATER_MARK:  # _pause_reading_if_full()
+            self._pause_reading()
 
     def _pull(self) -> None:
         transport = self._transport
@@ -757,6 +758,8 @@ class StreamBridge(asyncio.BaseProtocol):
         Called by the stream before the read adds its pull-into descriptor, so a read the
         socket can answer at once costs neither the descriptor nor the pull.
         """
+        if self._read_now_allowance <= 0:
+            return 0  # the usual case when replies take a while: no further calls
         if self._fd == _FD_TLS:
             return self._decrypt_now(view)
         fd = self._read_fd()
