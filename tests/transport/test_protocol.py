@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import random
 from typing import Any
 
 import pytest
@@ -176,6 +177,41 @@ async def test_switching_between_byob_and_default_readers_loses_nothing() -> Non
             assert chunk == b"default-%d" % round_
             default.release_lock()
         await asyncio.wait_for(sock.close(), TIMEOUT)
+
+
+async def test_switching_reader_kinds_during_a_fast_transfer_loses_nothing() -> None:
+    # Each switch changes the kind of protocol the transport drives while it is reading.
+    rnd = random.Random(7)
+    async with serve() as peer:
+        sock = await opened(peer.address)
+        conn = await peer.accept()
+        data = bytes(rnd.getrandbits(8) for _ in range(8 * MIB))
+        conn.send(data)
+        conn.fin()
+        received = bytearray()
+        done = False
+        while not done:
+            if rnd.random() < 0.5:
+                byob = sock.readable.get_reader(mode="byob")
+                for _ in range(rnd.randint(1, 20)):
+                    view = memoryview(bytearray(rnd.choice((1, 100, 4096, 65536))))
+                    result = await asyncio.wait_for(byob.read(view), TIMEOUT)
+                    if result.done:
+                        done = True
+                        break
+                    received += result.value
+                byob.release_lock()
+            else:
+                default = sock.readable.get_reader()
+                for _ in range(rnd.randint(1, 20)):
+                    result = await asyncio.wait_for(default.read(), TIMEOUT)
+                    if result.done:
+                        done = True
+                        break
+                    received += result.value
+                default.release_lock()
+        assert received == data
+        await asyncio.wait_for(sock.closed, TIMEOUT)
 
 
 @pytest.mark.parametrize("touch_readable", [True, False])
