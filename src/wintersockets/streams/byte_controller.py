@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, final
 
 from ._promises import get_loop
+from ._types import ReadResult
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from .readable_stream import CancelAlgorithm, PullAlgorithm, StartAlgorithm
 
 __all__ = ["ReadableByteStreamController"]
+
+# ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
+_tuple_new = tuple.__new__
 
 # Not in the spec: see set_up_readable_byte_stream_controller's fill_now.
 FillNow = Callable[[memoryview], int]
@@ -200,7 +204,16 @@ class ReadableByteStreamController:
                         readable_byte_stream_controller_call_pull_if_needed(self)
                     return
                 request = requests[0]
-                if not self._queue and not (
+                if type(request) is _DefaultReaderReadRequest:
+                    # The usual request, from read(): its chunk steps, inlined.
+                    promise = request._promise
+                    if not self._queue and not promise.done():
+                        requests.popleft()
+                        promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+                        if requests or self._strategy_hwm - self._queue_total_size > 0:
+                            readable_byte_stream_controller_call_pull_if_needed(self)
+                        return
+                elif not self._queue and not (
                     isinstance(request, PromiseRequest) and request._promise.done()
                 ):
                     requests.popleft()
@@ -773,6 +786,7 @@ from .default_reader import (  # noqa: E402
     NO_CHUNK,
     PromiseRequest,
     ReadableStreamDefaultReader,
+    _DefaultReaderReadRequest,
     request_is_abandoned,
 )
 from .readable_stream import (  # noqa: E402

@@ -528,12 +528,18 @@ class StreamBridge(asyncio.BaseProtocol):
             self._late_bytes += len(data)
         if not self._read_open:
             return
-        if len(data) >= BULK_READ:
+        # Every default read ends here, so _message_read() and _deliver() are inlined.
+        if len(data) >= BULK_READ or self._read_now_misses < READ_NOW_MISSES:
             self._read_now_allowance = READ_NOW_ALLOWANCE  # bytes stream in
         else:
-            self._message_read()
+            self._reads_unprobed += 1
+            if self._reads_unprobed >= READ_NOW_PROBE:
+                self._probe_read_now()
         controller = self._read_controller
-        if controller is not None and controller._pending_pull_intos:
+        if controller is None:
+            self._deliver(data)  # before the readable exists
+            return
+        if controller._pending_pull_intos:
             view = current_byob_request_view(controller)
             if view is not None:
                 n = min(len(view), len(data))
@@ -543,7 +549,9 @@ class StreamBridge(asyncio.BaseProtocol):
                 if not data or not self._read_open:
                     self._pause_reading_if_full()
                     return
-        self._deliver(data)
+        controller.enqueue(data)
+        if controller._queue_total_size >= READ_HIGH_WATER_MARK:
+            self._pause_reading()
 
     def eof_received(self) -> bool:
         if self._detached:
@@ -654,9 +662,13 @@ class StreamBridge(asyncio.BaseProtocol):
             return
         self._reads_unprobed += 1
         if self._reads_unprobed >= READ_NOW_PROBE:
-            self._reads_unprobed = 0
-            self._read_now_misses = READ_NOW_MISSES - 1  # one more miss stops it again
-            self._read_now_allowance = READ_NOW_ALLOWANCE
+            self._probe_read_now()
+
+    def _probe_read_now(self) -> None:
+        # Every READ_NOW_PROBE-th message while reads made at once find nothing: try again.
+        self._reads_unprobed = 0
+        self._read_now_misses = READ_NOW_MISSES - 1  # one more miss stops it again
+        self._read_now_allowance = READ_NOW_ALLOWANCE
 
     def _read_now(self) -> bool:
         """Answer the waiting read from the socket, now; return whether it was.
