@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
-__all__ = ["BytesLike", "ReadResult"]
+__all__ = ["BytesLike", "ReadResult", "tuple_new"]
 
 BytesLike: TypeAlias = bytes | bytearray | memoryview
 
@@ -18,3 +18,8 @@ class ReadResult(NamedTuple):
 
     value: Any
     done: bool
+
+
+tuple_new: Final = tuple.__new__
+"""``tuple_new(ReadResult, (value, done))`` makes a ``ReadResult`` without the named tuple's
+Python-level ``__new__``: reads are hot."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, final
 
 from ._promises import promise_rejected_with, reject_promise, resolve_promise
 from ._types import ReadResult
+from ._types import tuple_new as _tuple_new
 from ._underlying_source import enforce_range_unsigned
 from .default_reader import (
     PromiseRequest,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReadIntoRequest", "ReadableStreamBYOBReader"]
 
-_tuple_new = tuple.__new__
 _Future = asyncio.Future
 
 

@@ -19,6 +19,8 @@ import ctypes
 from collections import deque
 from typing import TYPE_CHECKING, Any, Literal, final
 
+from ._types import ReadResult
+from ._types import tuple_new as _tuple_new
 from ._underlying_source import enforce_range_unsigned
 
 if TYPE_CHECKING:
@@ -299,8 +301,16 @@ def respond_to_current_byob_request(
             if descriptor.view_format != "B":
                 view = cast_view(view, descriptor.view_format)
             requests.popleft()
-            request.chunk_steps(view)
-            readable_byte_stream_controller_call_pull_if_needed(controller)
+            if type(request) is _BYOBReaderReadIntoRequest:
+                # The usual request, from read(): its chunk steps, inlined (its promise is
+                # not done: checked above).
+                request._promise.set_result(_tuple_new(ReadResult, (view, False)))
+            else:
+                request.chunk_steps(view)
+            # CallPullIfNeeded, called only when ShouldCallPull can be true: a read waits,
+            # or the desired size is positive.
+            if requests or controller._strategy_hwm - controller._queue_total_size > 0:
+                readable_byte_stream_controller_call_pull_if_needed(controller)
             return
     readable_byte_stream_controller_respond(controller, bytes_written)
 
@@ -731,7 +741,7 @@ def readable_byte_stream_controller_respond_with_new_view(
 
 
 # See readable_stream.py for why these imports come last.
-from .byob_reader import ReadableStreamBYOBReader  # noqa: E402
+from .byob_reader import ReadableStreamBYOBReader, _BYOBReaderReadIntoRequest  # noqa: E402
 from .byte_controller import (  # noqa: E402
     readable_byte_stream_controller_call_pull_if_needed,
     readable_byte_stream_controller_enqueue_cloned_chunk_to_queue,

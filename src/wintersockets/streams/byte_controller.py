@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from ._promises import get_loop
 from ._types import ReadResult
+from ._types import tuple_new as _tuple_new
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReadableByteStreamController"]
 
-# ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
-_tuple_new = tuple.__new__
 
 # Not in the spec: see set_up_readable_byte_stream_controller's fill_now.
 FillNow = Callable[[memoryview], int]

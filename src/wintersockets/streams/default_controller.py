@@ -28,6 +28,7 @@ from ._promises import (
 )
 from ._queue_with_sizes import check_chunk_size
 from ._types import ReadResult
+from ._types import tuple_new as _tuple_new
 
 if TYPE_CHECKING:
     from ._underlying_source import UnderlyingSourceRecord
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["ReadableStreamDefaultController"]
 
 T = TypeVar("T")
-
-# ReadResult(chunk, False) without the named tuple's Python-level __new__.
-_tuple_new = tuple.__new__
 
 
 def react_to_algorithm(

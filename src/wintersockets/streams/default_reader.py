@@ -35,6 +35,7 @@ from ._promises import (
     resolve_promise,
 )
 from ._types import ReadResult
+from ._types import tuple_new as _tuple_new
 
 if TYPE_CHECKING:
     from .default_controller import ReadableStreamDefaultController
@@ -67,8 +68,6 @@ _READABLE: object = None
 _byte_call_pull_if_needed: Callable[[Any], None] = _not_loaded
 
 _DONE: Final = ReadResult(None, True)
-# ReadResult(chunk, False) without the named tuple's Python-level __new__: reads are hot.
-_tuple_new = tuple.__new__
 _Future = asyncio.Future
 
 

@@ -502,7 +502,13 @@ class StreamBridge(asyncio.BaseProtocol):
             if nbytes >= BULK_READ:
                 self._read_now_allowance = READ_NOW_ALLOWANCE  # bytes stream in
             elif nbytes == view.nbytes:
-                self._message_read()
+                # _message_read(), inlined: every BYOB read that waits ends here.
+                if self._read_now_misses < READ_NOW_MISSES:
+                    self._read_now_allowance = READ_NOW_ALLOWANCE
+                else:
+                    self._reads_unprobed += 1
+                    if self._reads_unprobed >= READ_NOW_PROBE:
+                        self._probe_read_now()
             controller = self._read_controller
             assert controller is not None
             respond_to_current_byob_request(controller, nbytes)
