@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple, TypeAlias
 
-__all__ = ["BytesLike", "ReadResult", "tuple_new"]
+__all__ = ["BytesLike", "ReadResult"]
 
 BytesLike: TypeAlias = bytes | bytearray | memoryview
 
