@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReadableByteStreamController"]
 
-
 # Not in the spec: see set_up_readable_byte_stream_controller's fill_now.
 FillNow = Callable[[memoryview], int]
 

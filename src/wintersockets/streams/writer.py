@@ -273,13 +273,7 @@ def writable_stream_default_writer_write(
         write_now is not None
         and not stream._backpressure
         and controller._pipe_waiter is None
-        # writable_stream_is_idle(stream), inlined: writes are hot.
-        and stream._state is WRITABLE
-        and stream._in_flight_write_request is None
-        and not controller._queue
-        and controller._started
-        and stream._close_request is None
-        and stream._in_flight_close_request is None
+        and writable_stream_is_idle(stream)
     ):
         # Not in the spec: the sink takes the write at once (see create_writable_stream).
         taken = write_now(chunk)
@@ -362,6 +356,7 @@ from .writable_controller import (  # noqa: E402  (see the end of writable_strea
     writable_stream_default_controller_get_chunk_size,
     writable_stream_default_controller_get_desired_size,
     writable_stream_default_controller_write,
+    writable_stream_is_idle,
 )
 from .writable_stream import (  # noqa: E402
     CLOSED,

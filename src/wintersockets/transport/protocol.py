@@ -556,7 +556,7 @@ class StreamBridge(asyncio.BaseProtocol):
                     self._pause_reading_if_full()
                     return
         controller.enqueue(data)
-        if controller._queue_total_size >= READ_HIGH_WATER_MARK:
+        if controller._queue_total_size >= READ_HIGH_WATER_MARK:  # _pause_reading_if_full()
             self._pause_reading()
 
     def eof_received(self) -> bool:
@@ -624,12 +624,9 @@ class StreamBridge(asyncio.BaseProtocol):
                 early = self._early = []
             early.append(data)
             self._early_size += len(data)
-            if self._early_size >= READ_HIGH_WATER_MARK:
-                self._pause_reading()
-            return
-        controller.enqueue(data)
-        if controller._queue_total_size >= READ_HIGH_WATER_MARK:  # _pause_reading_if_full()
-            self._pause_reading()
+        else:
+            controller.enqueue(data)
+        self._pause_reading_if_full()
 
     def _pull(self) -> None:
         transport = self._transport
@@ -746,9 +743,9 @@ class StreamBridge(asyncio.BaseProtocol):
         """:meth:`_read_now` for a default read: a new ``bytes``, or ``None``.
 
         Measured (128 MiB downloads, interleaved): on uvloop, whose transport reads into
-        a buffer of its own or ours and copies out, reading into a new bytes here is faster (0.77x
-        raw -> 0.82x); on the default loop, whose transport reads into a new bytes itself,
-        it is slower (0.8x -> 0.6x), so there the read waits for the loop.
+        a buffer of its own or ours and copies out, reading into a new bytes here is faster
+        (0.77x raw -> 0.82x); on the default loop, whose transport reads into a new bytes
+        itself, it is slower (0.8x -> 0.6x), so there the read waits for the loop.
         """
         if not self._eager:
             return None
@@ -881,8 +878,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._listener.readable_cancelled()
 
     def _pause_reading_if_full(self) -> None:
-        controller = self._read_controller
-        if controller is not None and controller._queue_total_size >= READ_HIGH_WATER_MARK:
+        if self._holds_enough():
             self._pause_reading()
 
     def _pause_reading(self) -> None:
