@@ -242,10 +242,38 @@ def test_a_connection_that_cannot_half_close_answers_the_peers_fin_whatever_allo
 
 
 def test_transitions_are_logged_at_debug_level(caplog: pytest.LogCaptureFixture) -> None:
-    machine = SocketMachine(allow_half_open=False, name="example.com:80")
     with caplog.at_level(logging.DEBUG, logger="wintersockets.socket"):
+        machine = SocketMachine(allow_half_open=False, name="example.com:80")
         machine.handle(E.CONNECTED)
     assert caplog.messages == ["example.com:80 socket: connecting --connected--> open"]
+
+
+def test_whether_a_machine_logs_is_decided_when_it_is_made(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    quiet = SocketMachine(allow_half_open=False, name="quiet:80")
+    with caplog.at_level(logging.DEBUG, logger="wintersockets.socket"):
+        quiet.handle(E.CONNECTED)
+        loud = SocketMachine(allow_half_open=False, name="loud:80")
+    loud.handle(E.CONNECTED)
+    assert caplog.messages == []  # the capture ended before loud's transition
+    with caplog.at_level(logging.DEBUG, logger="wintersockets.socket"):
+        loud.handle(E.CLOSE)
+    assert caplog.messages == ["loud:80 socket: open --close--> closing"]
+
+
+@pytest.mark.parametrize("state", list(SocketState))
+@pytest.mark.parametrize("read", list(ReadState))
+@pytest.mark.parametrize("write", list(WriteState))
+@pytest.mark.parametrize("half_closeable", [False, True])
+def test_at_most_one_coupling_rule_is_due_and_due_names_it(
+    state: SocketState, read: ReadState, write: WriteState, half_closeable: bool
+) -> None:
+    machine = machine_in(state, read, write)
+    machine.half_closeable = half_closeable
+    assert not (machine.fin_due and machine.finish_due)
+    expected = WriteEvent.FLUSH if machine.fin_due else E.FINISH if machine.finish_due else None
+    assert machine.due() is expected
 
 
 def test_repr_shows_all_three_states() -> None:

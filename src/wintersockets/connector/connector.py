@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from wintersockets.errors import SocketError
-from wintersockets.socket.socket import Opener, Socket, Upgrader, UpgradeStep
+from wintersockets.socket.socket import Opener, Socket, Upgrader, UpgradeStep, running_loop
 from wintersockets.transport.errors import connect_error
 
 from .address import SocketAddress, parse_address
@@ -180,6 +180,7 @@ class Connector:
             # A literal destination is judged now; a name once it resolves (opened rejects).
             check_literal_destination(parsed.hostname, parsed.port, self.policy)
         direct = literal if self._fast_path_allowed() else None
+        upgrader = self.upgrader(parsed, parsed_options)
         opener: Opener
         if (
             direct is not None
@@ -190,9 +191,11 @@ class Connector:
             # then (not under a connect_timeout, whose expiry could still undo the
             # connection). Not for TLS: asyncio's create_connection(ssl=...) still reads the
             # transport after connection_made, which fails if it was closed meanwhile.
-            opener = functools.partial(connect_literal, direct, name)
+            loop = running_loop()
+            opener = functools.partial(connect_literal, direct, name, loop=loop)
             opened_by_connection_made = True
         else:
+            loop = None  # the socket finds it
             opener = functools.partial(self._open, parsed, parsed_options, direct)
             opened_by_connection_made = False
         return Socket(
@@ -200,8 +203,9 @@ class Connector:
             name=name,
             secure_transport=parsed_options.secure_transport,
             allow_half_open=parsed_options.allow_half_open,
-            upgrader=self.upgrader(parsed, parsed_options),
+            upgrader=upgrader,
             opened_by_connection_made=opened_by_connection_made,
+            loop=loop,
         )
 
     async def _open(

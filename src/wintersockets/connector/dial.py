@@ -172,7 +172,11 @@ def canonical_literal(hostname: str, port: int) -> AddrInfo | None:
 
 
 async def connect_literal(
-    info: AddrInfo, description: str, protocol: asyncio.BaseProtocol
+    info: AddrInfo,
+    description: str,
+    protocol: asyncio.BaseProtocol,
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> asyncio.BaseTransport:
     """Connect to a :func:`canonical_literal` address with a transport driving ``protocol``.
 
@@ -181,10 +185,13 @@ async def connect_literal(
     ``loop.create_connection(host, port)`` call, which uvloop runs entirely in C and the
     default loop without a lookup. Failures are the ones :func:`dial` raises.
 
+    ``loop`` is the running loop, when the caller has it at hand.
+
     Raises:
         DialError: The connection failed; the ``OSError`` is chained as the cause.
     """
-    loop = asyncio.get_running_loop()
+    if loop is None:
+        loop = asyncio.get_running_loop()
     try:
         if is_asyncio_loop(loop):
             transport = await _connect_socket_now(loop, protocol, info)

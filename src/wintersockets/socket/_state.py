@@ -19,6 +19,9 @@ bug in the caller, and :class:`InvalidTransition` names both. Two rules couple t
 * :attr:`SocketMachine.finish_due`: both directions are done while the socket is open, so
   close the connection; ``closed`` resolves when the transport reports it gone.
 
+At most one of them holds at a time (the first needs the write direction open, the second
+needs it shut), and :meth:`SocketMachine.due` names it: the socket asks once per event.
+
 Nothing here does I/O or needs an event loop; the socket calls :meth:`SocketMachine.handle`
 and then acts on the new state.
 """
@@ -200,9 +203,12 @@ class InvalidTransition(RuntimeError):
 class SocketMachine:
     """The state of one socket: the socket, read and write machines and their coupling."""
 
-    __slots__ = ("allow_half_open", "half_closeable", "name", "read", "state", "write")
+    __slots__ = ("_log", "allow_half_open", "half_closeable", "name", "read", "state", "write")
 
     def __init__(self, *, allow_half_open: bool, name: str = "socket") -> None:
+        # Whether transitions are logged is decided once, when the socket is made: asking
+        # the logger on every transition cost a Python call each, seven per connection.
+        self._log = logger.isEnabledFor(logging.DEBUG)
         self.state = CONNECTING
         self.read = READ_OPEN
         self.write = WRITE_OPEN
@@ -242,24 +248,38 @@ class SocketMachine:
             if new_write is None:
                 raise InvalidTransition(self.write, event)
             self.write = new = new_write
-        if logger.isEnabledFor(logging.DEBUG):
+        if self._log:
             # StrEnum members format as their values.
             logger.debug("%s %s: %s --%s--> %s", self.name, machine, old, event, new)
+
+    def due(self) -> WriteEvent | SocketEvent | None:
+        """What the coupling rules call for now: ``FLUSH``, ``FINISH`` or nothing.
+
+        ``FLUSH`` (the write machine's event) when :attr:`fin_due`, ``FINISH`` (the
+        socket's) when :attr:`finish_due`; they never hold together.
+        """
+        if self.state is not OPEN or self.read is READ_OPEN:
+            return None
+        write = self.write
+        if write is WRITE_SHUT:
+            return FINISH
+        if (
+            write is WRITE_OPEN
+            and self.read is READ_EOF
+            and not (self.allow_half_open and self.half_closeable)
+        ):
+            return FLUSH
+        return None
 
     @property
     def fin_due(self) -> bool:
         """The peer's FIN must be answered with ours: flush queued writes, then send FIN."""
-        return (
-            self.state is OPEN
-            and self.read is READ_EOF
-            and self.write is WRITE_OPEN
-            and not (self.allow_half_open and self.half_closeable)
-        )
+        return self.due() is FLUSH
 
     @property
     def finish_due(self) -> bool:
         """Both directions are done while open: the connection should be closed."""
-        return self.state is OPEN and self.read is not READ_OPEN and self.write is WRITE_SHUT
+        return self.due() is FINISH
 
     def __repr__(self) -> str:
         return (

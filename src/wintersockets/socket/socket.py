@@ -83,7 +83,8 @@ _START_TLS_OPTIONS: Final = {
 }
 
 
-def _running_loop() -> asyncio.AbstractEventLoop:
+def running_loop() -> asyncio.AbstractEventLoop:
+    """The running loop, or a ``RuntimeError`` that says ``connect()`` needs one."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
@@ -142,8 +143,10 @@ class Socket:
         allow_half_open: bool = False,
         upgrader: Upgrader | None = None,
         opened_by_connection_made: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        loop = _running_loop()
+        if loop is None:
+            loop = running_loop()
         self._name = name
         self._secure_transport: SecureTransport = secure_transport
         self._upgrader = upgrader
@@ -533,13 +536,14 @@ class Socket:
 
     def _apply_rules(self) -> None:
         machine = self._machine
-        if machine.fin_due:
+        due = machine.due()
+        if due is FLUSH:
             # Decision 3: the peer's FIN without allow_half_open: flush, then our FIN.
             machine.handle(FLUSH)
             flush = self._bridge.close_writable()
             if flush is not None:
                 mark_as_handled(flush)
-        if machine.finish_due:
+        elif due is FINISH:
             machine.handle(FINISH)
             self._bridge.close_transport()
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import weakref
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -99,8 +99,9 @@ STREAM_HIGH_WATER_MARK: Final = 0
 # Bytes the writable may queue before ``desired_size`` reaches 0, on top of the
 # transport's own buffer (whose limits asyncio sets: 64 KiB high, 16 KiB low).
 WRITE_HIGH_WATER_MARK: Final = 64 * 1024
-# The buffer default reads land in before they are copied out to ``bytes``: one per loop,
-# shared by its sockets, since a read fills it and copies out with no await in between.
+# The buffer default reads land in before they are copied out to ``bytes``: one per thread,
+# shared by the sockets of the loop it runs, since a read fills it and copies out with no
+# await in between.
 SCRATCH_SIZE: Final = 256 * 1024
 # Whether the default loop's bridge switches between Protocol and BufferedProtocol.
 SWITCH_READ_MODE: Final = True
@@ -183,15 +184,16 @@ def _transport_kind(kind: type) -> tuple[bool, bool, int]:
     return known
 
 
-_scratch_buffers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, memoryview] = (
-    weakref.WeakKeyDictionary()
-)
+_per_thread = threading.local()
 
 
-def _scratch_for(loop: asyncio.AbstractEventLoop) -> memoryview:
-    scratch = _scratch_buffers.get(loop)
-    if scratch is None:
-        scratch = _scratch_buffers[loop] = memoryview(bytearray(SCRATCH_SIZE))
+def _thread_scratch() -> memoryview:
+    # One per thread, not per loop: a thread runs one loop at a time, and a read fills the
+    # buffer and copies out of it in one callback. Finding it costs no lookup of the loop.
+    try:
+        scratch: memoryview = _per_thread.scratch
+    except AttributeError:
+        scratch = _per_thread.scratch = memoryview(bytearray(SCRATCH_SIZE))
     return scratch
 
 
@@ -454,9 +456,11 @@ class StreamBridge(asyncio.BaseProtocol):
     # -- asyncio protocol callbacks ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports do not subclass asyncio.Transport, but have its methods.
-        self._transport = cast("asyncio.Transport", transport)
-        self._half_closeable = self._transport.can_write_eof()
+        # uvloop's transports do not subclass asyncio.Transport, but have its methods
+        # (an annotation, not typing.cast(): that would be a call per connection).
+        stream_transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self._transport = stream_transport
+        self._half_closeable = stream_transport.can_write_eof()
         self._switchable, self._eager, self._fd = _transport_kind(type(transport))
         if not self._switchable and type(self) is _DataBridge:
             self._become(_BufferedBridge)
@@ -490,7 +494,7 @@ class StreamBridge(asyncio.BaseProtocol):
         self._byob_view = None
         scratch = self._scratch
         if scratch is None:
-            scratch = self._scratch = _scratch_for(asyncio.get_running_loop())
+            scratch = self._scratch = _thread_scratch()
         return scratch
 
     def buffer_updated(self, nbytes: int) -> None:
