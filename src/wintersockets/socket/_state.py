@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Final, TypeAlias
+from typing import Final, TypeAlias, TypeVar
 
 __all__: list[str] = []
 
@@ -184,6 +184,24 @@ WRITE_TRANSITIONS: Final[dict[tuple[WriteState, WriteEvent], WriteState]] = {
     (WriteState.FLUSHING, WriteEvent.SHUTDOWN): WriteState.SHUT,
 }
 
+_Ev = TypeVar("_Ev", SocketEvent, ReadEvent, WriteEvent)
+_St = TypeVar("_St", SocketState, ReadState, WriteState)
+
+
+def _by_event(table: dict[tuple[_St, _Ev], _St]) -> dict[_Ev, dict[_St, _St]]:
+    # The tables above, as handle() reads them: event -> {state: new state}, which
+    # spares a tuple per transition.
+    by_event: dict[_Ev, dict[_St, _St]] = {}
+    for (state, event), new in table.items():
+        by_event.setdefault(event, {})[state] = new
+    return by_event
+
+
+_SOCKET_NEXT: Final = _by_event(SOCKET_TRANSITIONS)
+_READ_NEXT: Final = _by_event(READ_TRANSITIONS)
+_WRITE_NEXT: Final = _by_event(WRITE_TRANSITIONS)
+_MACHINES: Final = {SocketEvent: "socket", ReadEvent: "read", WriteEvent: "write"}
+
 # States in which close() has nothing left to do but return ``closed``.
 FINAL_STATES: Final = frozenset({CLOSED, UPGRADED, ERRORED})
 
@@ -225,32 +243,29 @@ class SocketMachine:
             InvalidTransition: the current state has no transition for ``event``.
         """
         old: State
-        machine = "socket"
+        new: State
         kind = type(event)
         if kind is SocketEvent:
             old = self.state
-            new_state = SOCKET_TRANSITIONS.get((self.state, event))  # type: ignore[arg-type]
+            new_state = _SOCKET_NEXT[event].get(old)  # type: ignore[index]
             if new_state is None:
-                raise InvalidTransition(self.state, event)
-            self.state = new_state
-            new: State = new_state
+                raise InvalidTransition(old, event)
+            self.state = new = new_state
         elif kind is ReadEvent:
-            machine = "read"
             old = self.read
-            new_read = READ_TRANSITIONS.get((self.read, event))  # type: ignore[arg-type]
+            new_read = _READ_NEXT[event].get(old)  # type: ignore[index]
             if new_read is None:
-                raise InvalidTransition(self.read, event)
+                raise InvalidTransition(old, event)
             self.read = new = new_read
         else:
-            machine = "write"
             old = self.write
-            new_write = WRITE_TRANSITIONS.get((self.write, event))  # type: ignore[arg-type]
+            new_write = _WRITE_NEXT[event].get(old)  # type: ignore[index]
             if new_write is None:
-                raise InvalidTransition(self.write, event)
+                raise InvalidTransition(old, event)
             self.write = new = new_write
         if self._log:
             # StrEnum members format as their values.
-            logger.debug("%s %s: %s --%s--> %s", self.name, machine, old, event, new)
+            logger.debug("%s %s: %s --%s--> %s", self.name, _MACHINES[kind], old, event, new)
 
     def due(self) -> WriteEvent | SocketEvent | None:
         """What the coupling rules call for now: ``FLUSH``, ``FINISH`` or nothing.
