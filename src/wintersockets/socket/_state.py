@@ -188,18 +188,18 @@ _Ev = TypeVar("_Ev", SocketEvent, ReadEvent, WriteEvent)
 _St = TypeVar("_St", SocketState, ReadState, WriteState)
 
 
-def _by_event(table: dict[tuple[_St, _Ev], _St]) -> dict[_Ev, dict[_St, _St]]:
+def _by_event(table: dict[tuple[_St, _Ev], _St], events: type[_Ev]) -> dict[_Ev, dict[_St, _St]]:
     # The tables above, as handle() reads them: event -> {state: new state}, which
-    # spares a tuple per transition.
-    by_event: dict[_Ev, dict[_St, _St]] = {}
+    # spares a tuple per transition. Every event has an entry, perhaps empty.
+    by_event: dict[_Ev, dict[_St, _St]] = {event: {} for event in events}
     for (state, event), new in table.items():
-        by_event.setdefault(event, {})[state] = new
+        by_event[event][state] = new
     return by_event
 
 
-_SOCKET_NEXT: Final = _by_event(SOCKET_TRANSITIONS)
-_READ_NEXT: Final = _by_event(READ_TRANSITIONS)
-_WRITE_NEXT: Final = _by_event(WRITE_TRANSITIONS)
+_SOCKET_NEXT: Final = _by_event(SOCKET_TRANSITIONS, SocketEvent)
+_READ_NEXT: Final = _by_event(READ_TRANSITIONS, ReadEvent)
+_WRITE_NEXT: Final = _by_event(WRITE_TRANSITIONS, WriteEvent)
 _MACHINES: Final = {SocketEvent: "socket", ReadEvent: "read", WriteEvent: "write"}
 
 # States in which close() has nothing left to do but return ``closed``.
