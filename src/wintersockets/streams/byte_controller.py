@@ -202,20 +202,16 @@ class ReadableByteStreamController:
                         readable_byte_stream_controller_call_pull_if_needed(self)
                     return
                 request = requests[0]
-                if type(request) is _DefaultReaderReadRequest:
-                    # The usual request, from read(): its chunk steps, inlined.
-                    promise = request._promise
-                    if not self._queue and not promise.done():
-                        requests.popleft()
-                        promise.set_result(_tuple_new(ReadResult, (chunk, False)))
-                        if requests or self._strategy_hwm - self._queue_total_size > 0:
-                            readable_byte_stream_controller_call_pull_if_needed(self)
-                        return
-                elif not self._queue and not (
+                if not self._queue and not (
                     isinstance(request, PromiseRequest) and request._promise.done()
                 ):
                     requests.popleft()
-                    request.chunk_steps(chunk)
+                    if type(request) is _DefaultReaderReadRequest:
+                        # The usual request, from read(): its chunk steps, inlined (its
+                        # promise is not done: checked above).
+                        request._promise.set_result(_tuple_new(ReadResult, (chunk, False)))
+                    else:
+                        request.chunk_steps(chunk)
                     if requests or self._strategy_hwm - self._queue_total_size > 0:
                         readable_byte_stream_controller_call_pull_if_needed(self)
                     return
