@@ -13,10 +13,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from benchmarks import _asyncio_clients as aio
+from benchmarks import _shape_client as shape
 from benchmarks import _ws_clients as ws
 from benchmarks._harness import Transfer, run_on_loop
 from benchmarks._servers import ServerPorts
-from benchmarks._transfers import FLOOR, RAW, STREAMS
+from benchmarks._transfers import FLOOR, RAW, SHAPE, STREAMS
 from benchmarks._ws_api import ws_connect
 from wintersockets.transport import protocol as bridge_module
 
@@ -48,6 +49,7 @@ JOBS: dict[tuple[str, str], Job] = {
     ("connect", RAW): aio.raw_connect,
     ("connect", STREAMS): aio.streams_connect,
     ("connect", FLOOR): aio.floor_connect,
+    ("connect", SHAPE): shape.shape_connect,
     ("connect", "wintersockets"): lambda port, n: ws.ws_connect_close(ws_connect(), port, n),
 }
 

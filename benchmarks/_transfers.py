@@ -11,6 +11,7 @@ import functools
 import ssl
 
 from benchmarks import _asyncio_clients as aio
+from benchmarks import _shape_client as shape
 from benchmarks import _ws_clients as ws
 from benchmarks._harness import Benchmark, Unit, Variant, rate
 from benchmarks._servers import ServerPorts
@@ -23,6 +24,8 @@ RAW = "raw Protocol"
 STREAMS = "asyncio streams"
 # A bare background task and two futures: the least a connect() that returns at once costs.
 FLOOR = "floor: task + 2 futures"
+# The floor plus what the spec makes every socket do (see benchmarks._shape_client).
+SHAPE = "shape: floor + SocketInfo, protocol"
 
 
 def transfer_benchmarks(
@@ -95,6 +98,7 @@ def connect_benchmark(
             Variant(RAW, rate(p(aio.raw_connect, port, count, context)), baseline=True),
             Variant(STREAMS, rate(p(aio.streams_connect, port, count, context)), baseline=True),
             Variant(FLOOR, rate(p(aio.floor_connect, port, count, context)), baseline=True),
+            Variant(SHAPE, rate(p(shape.shape_connect, port, count, context)), baseline=True),
             Variant("wintersockets", rate(p(ws.ws_connect_close, open_socket, port, count))),
         ],
         raw=RAW,

@@ -32,6 +32,7 @@ from benchmarks._harness import (
     run_group,
 )
 from benchmarks._servers import ServerPorts, running_servers
+from benchmarks._shape_client import shape_connect
 from benchmarks._ws_api import SocketLike, ws_connect
 
 pytestmark = pytest.mark.asyncio_only
@@ -83,7 +84,7 @@ async def test_raw_and_streams_pingpong_count_round_trips(ports: ServerPorts) ->
 async def test_raw_and_streams_connects_open_and_close_each_connection(
     ports: ServerPorts,
 ) -> None:
-    for client in (aio.raw_connect, aio.streams_connect, aio.floor_connect):
+    for client in (aio.raw_connect, aio.streams_connect, aio.floor_connect, shape_connect):
         transfer = await client(ports.accept_close, CONNECTS)
         assert transfer.units == CONNECTS
 
@@ -106,6 +107,7 @@ async def test_tls_baselines_count_every_byte_and_handshake(
     assert (await aio.raw_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
     assert (await aio.streams_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
     assert (await aio.floor_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
+    assert (await shape_connect(ports.accept_close, CONNECTS, context)).units == CONNECTS
 
 
 async def test_queue_baselines_count_every_chunk() -> None:
