@@ -6,9 +6,9 @@ this client does exactly that and nothing else: it takes the address as text (pa
 per text, as wintersockets caches it); ``opened`` and ``closed`` are promises any number
 of awaiters may share (:class:`~wintersockets.streams._promises.SharedPromise`); ``opened``
 resolves with a :class:`~wintersockets.SocketInfo` holding both addresses as text (and the
-ALPN protocol); the protocol is a ``BufferedProtocol`` reading into one reused buffer, as
-a readable byte stream's source would; and one state field makes ``close()`` safe before
-and after the connection opens. No streams, options, validation, state machine, errors or
+ALPN protocol); the protocol is a ``BufferedProtocol`` reading into one buffer all
+connections share, as wintersockets' bridge does; and one state field makes ``close()``
+safe before and after the connection opens. No streams, options, validation, state machine, errors or
 logging. On uvloop, where ``create_connection()`` runs in C and leaves nothing to skip,
 its ratio to raw is about the most a Python socket of that shape can reach. (On the
 default loop a socket can do better than it by not waiting for writability after a
@@ -30,6 +30,8 @@ __all__ = ["shape_connect"]
 HOST = "127.0.0.1"
 _CONNECTING, _OPEN, _CLOSING, _DONE = range(4)
 _parsed: dict[str, tuple[str, int]] = {}
+# One buffer for every connection (a readable's source copies each read out of it at once).
+_SCRATCH = bytearray(64 * 1024)
 
 
 def _address_text(address: Any) -> str | None:
@@ -40,19 +42,18 @@ def _address_text(address: Any) -> str | None:
 
 
 class _ShapeProtocol(asyncio.BufferedProtocol):
-    __slots__ = ("_buffer", "_socket", "_transport")
+    __slots__ = ("_socket", "_transport")
 
     def __init__(self, socket: _ShapeSocket) -> None:
         self._socket = socket
         self._transport: asyncio.Transport | None = None
-        self._buffer = bytearray(64 * 1024)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport, but have its methods.
         self._transport = transport  # type: ignore[assignment]
 
     def get_buffer(self, sizehint: int) -> bytearray:
-        return self._buffer
+        return _SCRATCH
 
     def buffer_updated(self, nbytes: int) -> None:
         pass
