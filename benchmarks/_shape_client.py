@@ -1,18 +1,18 @@
 """The connect benchmark's "shape" variant: the floor plus what the spec makes every socket do.
 
 The floor (:class:`benchmarks._asyncio_clients.floor_connect`) is a task and two futures.
-A socket with the spec's observable shape does a little more for every connection, and
-this client does exactly that and nothing else: it takes the address as text (parsed once
-per text, as wintersockets caches it); ``opened`` and ``closed`` are promises any number
-of awaiters may share (:class:`~wintersockets.streams._promises.SharedPromise`); ``opened``
+A socket with the spec's observable shape does a little more for every connection, and this
+client does exactly that and nothing else: it takes the address as text (parsed once per
+text, as wintersockets caches it); ``opened`` and ``closed`` are promises any number of
+awaiters may share (:class:`~wintersockets.streams._promises.SharedPromise`); ``opened``
 resolves with a :class:`~wintersockets.SocketInfo` holding both addresses as text (and the
 ALPN protocol); the protocol is a ``BufferedProtocol`` reading into one buffer all
 connections share, as wintersockets' bridge does; and one state field makes ``close()``
-safe before and after the connection opens. No streams, options, validation, state machine, errors or
-logging. On uvloop, where ``create_connection()`` runs in C and leaves nothing to skip,
-its ratio to raw is about the most a Python socket of that shape can reach. (On the
-default loop a socket can do better than it by not waiting for writability after a
-connect that completed at once, as wintersockets does.)
+safe before and after the connection opens. No streams, options, validation, state machine,
+errors or logging. On uvloop, where ``create_connection()`` runs in C and leaves nothing to
+skip, its ratio to raw is about the most a Python socket of that shape can reach. (On the
+default loop a socket can do better than it by not waiting for writability after a connect
+that completed at once, as wintersockets does.)
 """
 
 from __future__ import annotations
