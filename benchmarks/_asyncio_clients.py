@@ -14,6 +14,8 @@ import functools
 import gc
 import ssl
 import tracemalloc
+import typing
+from collections.abc import Awaitable, Callable
 
 from benchmarks._harness import BenchmarkError, Stopwatch, Transfer, expect
 from benchmarks._servers import HEADER, encode_count
@@ -21,7 +23,9 @@ from benchmarks._servers import HEADER, encode_count
 __all__ = [
     "CLIENT_CHUNK",
     "PING",
+    "OpenedClosable",
     "floor_connect",
+    "open_close_cycles",
     "raw_buffered_download",
     "raw_connect",
     "raw_idle_memory",
@@ -415,20 +419,34 @@ class _FloorProtocol(asyncio.Protocol):
         _settle(self._sock.closed, None)
 
 
-async def floor_connect(
-    port: int, connects: int, context: ssl.SSLContext | None = None
-) -> Transfer:
-    """Open and close ``connects`` connections through :class:`_FloorSocket`."""
+class OpenedClosable(typing.Protocol):
+    """A socket-like object the connect benchmark can await open, then close."""
+
+    @property
+    def opened(self) -> Awaitable[object]: ...
+
+    def close(self) -> Awaitable[object]: ...
+
+
+async def open_close_cycles(make: Callable[[], OpenedClosable], connects: int) -> Transfer:
+    """Make ``connects`` sockets with ``make()`` in turn: await ``opened``, await ``close()``."""
     done = 0
     watch = Stopwatch()
     for _ in range(connects):
-        sock = _FloorSocket(port, context)
+        sock = make()
         await sock.opened
         await sock.close()
         done += 1
     seconds = watch.elapsed()
     expect("connects", done, connects)
     return Transfer(done, seconds)
+
+
+async def floor_connect(
+    port: int, connects: int, context: ssl.SSLContext | None = None
+) -> Transfer:
+    """Open and close ``connects`` connections through :class:`_FloorSocket`."""
+    return await open_close_cycles(lambda: _FloorSocket(port, context), connects)
 
 
 # -- memory -----------------------------------------------------------------------------

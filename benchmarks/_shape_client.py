@@ -21,7 +21,8 @@ import asyncio
 import ssl
 from typing import Any
 
-from benchmarks._harness import Stopwatch, Transfer, expect
+from benchmarks._asyncio_clients import open_close_cycles
+from benchmarks._harness import Transfer
 from wintersockets import SocketInfo
 from wintersockets.streams._promises import SharedPromise, shared_promise
 
@@ -136,13 +137,4 @@ async def shape_connect(
 ) -> Transfer:
     """Open and close ``connects`` connections through :class:`_ShapeSocket`."""
     address = f"{HOST}:{port}"
-    done = 0
-    watch = Stopwatch()
-    for _ in range(connects):
-        sock = _ShapeSocket(address, context)
-        await sock.opened
-        await sock.close()
-        done += 1
-    seconds = watch.elapsed()
-    expect("connects", done, connects)
-    return Transfer(done, seconds)
+    return await open_close_cycles(lambda: _ShapeSocket(address, context), connects)
