@@ -103,8 +103,10 @@ class _ShapeSocket:
             return
         transport = protocol._transport
         assert transport is not None
-        if self._state != _CONNECTING:
+        if self._state != _CONNECTING:  # closed while connecting
             transport.abort()
+            self.opened.set_exception(ConnectionAbortedError("closed before it opened"))
+            self.opened.exception()
             return
         self._state = _OPEN
         ssl_object = transport.get_extra_info("ssl_object")

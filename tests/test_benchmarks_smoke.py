@@ -32,7 +32,7 @@ from benchmarks._harness import (
     run_group,
 )
 from benchmarks._servers import ServerPorts, running_servers
-from benchmarks._shape_client import shape_connect
+from benchmarks._shape_client import _ShapeSocket, shape_connect
 from benchmarks._ws_api import SocketLike, ws_connect
 
 pytestmark = pytest.mark.asyncio_only
@@ -87,6 +87,15 @@ async def test_raw_and_streams_connects_open_and_close_each_connection(
     for client in (aio.raw_connect, aio.streams_connect, aio.floor_connect, shape_connect):
         transfer = await client(ports.accept_close, CONNECTS)
         assert transfer.units == CONNECTS
+
+
+async def test_shape_socket_settles_both_promises_when_closed_before_it_opened(
+    ports: ServerPorts,
+) -> None:
+    sock = _ShapeSocket(f"127.0.0.1:{ports.accept_close}", None)
+    await sock.close()
+    with pytest.raises(ConnectionAbortedError, match="closed before it opened"):
+        await sock.opened
 
 
 async def test_idle_memory_is_a_positive_size_per_socket(ports: ServerPorts) -> None:
