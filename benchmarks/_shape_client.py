@@ -1,6 +1,6 @@
 """The connect benchmark's "shape" variant: the floor plus what the spec makes every socket do.
 
-The floor (:class:`benchmarks._asyncio_clients.floor_connect`) is a task and two futures.
+The floor (:func:`benchmarks._asyncio_clients.floor_connect`) is a task and two futures.
 A socket with the spec's observable shape does a little more for every connection, and this
 client does exactly that and nothing else: it takes the address as text (parsed once per
 text, as wintersockets caches it); ``opened`` and ``closed`` are promises any number of
